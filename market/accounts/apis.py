@@ -1,0 +1,157 @@
+"""Organizations, members, the signed-in user and JWT tokens."""
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from market.accounts import selectors, serializers, services
+from market.accounts.models import Organization, OrganizationStatus, OrganizationType
+from market.catalog.serializers import RejectInputSerializer
+from market.common.apis import IsReviewer
+from market.common.errors import Forbidden
+from market.common.filters import RegionFilter
+from market.common.ordering import MappedOrderingFilter
+from market.common.pagination import ReviewPagination
+from market.common.permissions import belongs_to, is_reviewer
+
+
+class OrganizationFilter(filters.FilterSet):
+    org_type = filters.ChoiceFilter(choices=OrganizationType.choices)
+    status = filters.ChoiceFilter(choices=OrganizationStatus.choices)
+    region = RegionFilter(organization_path="")
+    q = filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
+
+    class Meta:
+        model = Organization
+        fields: list[str] = []
+
+
+@extend_schema_view(
+    list=extend_schema(responses=serializers.OrganizationOutputSerializer),
+    retrieve=extend_schema(responses=serializers.OrganizationOutputSerializer),
+    create=extend_schema(request=serializers.OrganizationRegisterInputSerializer,
+                         responses={201: serializers.OrganizationOutputSerializer}),
+)
+class OrganizationViewSet(viewsets.GenericViewSet):
+    """Organizations. Anyone may register one (with its first administrator); it waits for review."""
+
+    queryset = Organization.objects.none()
+    serializer_class = serializers.OrganizationOutputSerializer
+    filter_backends = [DjangoFilterBackend, MappedOrderingFilter]
+    filterset_class = OrganizationFilter
+    ordering_map = {"created_at": "created_at", "name": "name"}
+    ordering = ("-created_at",)
+
+    def get_permissions(self) -> list[Any]:
+        if self.action == "create":
+            return [AllowAny()]
+        return super().get_permissions()
+
+    def get_throttles(self) -> list[Any]:
+        if self.action == "create":
+            self.throttle_scope = "auth"
+        return super().get_throttles()
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.organization_list(user=self.request.user)
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def create(self, request: Request) -> Response:
+        serializer = serializers.OrganizationRegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organization = services.organization_register(**serializer.validated_data)
+        return Response(self.get_serializer(organization).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["get"], responses=serializers.MemberOutputSerializer(many=True))
+    @extend_schema(methods=["post"], request=serializers.MemberCreateInputSerializer,
+                   responses={201: serializers.MemberOutputSerializer})
+    @action(detail=True, methods=["get", "post"], permission_classes=[IsAuthenticated])
+    def members(self, request: Request, pk: str) -> Response:
+        """Members of an organization: visible to its members; added by its administrators."""
+        organization = self.get_object()
+        if request.method == "POST":
+            serializer = serializers.MemberCreateInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            user = services.user_create_member(organization=organization, actor=request.user,
+                                               **serializer.validated_data)
+            return Response(serializers.MemberOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        if not (belongs_to(request.user, organization.pk) or is_reviewer(request.user)):
+            raise Forbidden("Only members see who else belongs to the organization.")
+        members = selectors.organization_members(organization=organization)
+        return Response(serializers.MemberOutputSerializer(members, many=True).data)
+
+
+class MeApi(APIView):
+    """The signed-in user, with their organization and role."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=serializers.UserOutputSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(serializers.UserOutputSerializer(request.user).data)
+
+    @extend_schema(request=serializers.UserUpdateInputSerializer, responses=serializers.UserOutputSerializer)
+    def patch(self, request: Request) -> Response:
+        serializer = serializers.UserUpdateInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update_profile(user=request.user, **serializer.validated_data)
+        return Response(serializers.UserOutputSerializer(user).data)
+
+
+class OrganizationReviewQueueApi(GenericAPIView):
+    """Organizations awaiting review, oldest first."""
+
+    permission_classes = [IsReviewer]
+    pagination_class = ReviewPagination
+    serializer_class = serializers.OrganizationOutputSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.organization_review_queue()
+
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class OrganizationReviewDecisionApi(APIView):
+    permission_classes = [IsReviewer]
+    decision = "approve"  # or "reject", set per route
+
+    @extend_schema(request=RejectInputSerializer, responses=serializers.OrganizationOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        organization = get_object_or_404(Organization, pk=pk)
+        reason = ""
+        if self.decision == "reject":
+            serializer = RejectInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            reason = serializer.validated_data["reason"]
+        organization = services.organization_review(organization=organization, reviewer=request.user,
+                                                    approve=self.decision == "approve", reason=reason)
+        return Response(serializers.OrganizationOutputSerializer(organization).data)
+
+
+class TokenApi(TokenObtainPairView):
+    """`username` + `password` → `access` and `refresh` bearer tokens."""
+
+    throttle_scope = "auth"
+
+
+class TokenRefreshApi(TokenRefreshView):
+    throttle_scope = "auth"

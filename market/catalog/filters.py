@@ -1,0 +1,113 @@
+"""Query parameters of the catalog lists (documented in the OpenAPI schema by django-filter)."""
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django_filters import rest_framework as filters
+
+from market.accounts.models import OrganizationType
+from market.catalog.models import (
+    Achievement,
+    AchievementStage,
+    CollaborationMode,
+    Demand,
+    Expert,
+    LegalStatus,
+    ListingStatus,
+    Patent,
+    PatentType,
+    PricingMethod,
+    TransferMode,
+    Urgency,
+)
+from market.common.filters import IpcPrefixFilter, RegionFilter, money_filter
+
+
+class ListingFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=ListingStatus.choices)
+    field = filters.CharFilter()
+    region = RegionFilter(organization_path="owner")
+    owner = filters.NumberFilter(field_name="owner_id")
+    owner_type = filters.ChoiceFilter(field_name="owner__org_type", choices=OrganizationType.choices)
+    published = filters.IsoDateTimeFromToRangeFilter(field_name="published_at")
+    q = filters.CharFilter(method="filter_text", max_length=100)
+
+    #: model fields the free-text `q` looks in (full-text search is the search service's job)
+    text_fields: tuple[str, ...] = ()
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        condition = Q()
+        for field_name in self.text_fields:
+            condition |= Q(**{f"{field_name}__icontains": value})
+        return queryset.filter(condition)
+
+
+class PatentFilter(ListingFilter):
+    type = filters.ChoiceFilter(field_name="patent_type", choices=PatentType.choices)
+    legal_status = filters.ChoiceFilter(choices=LegalStatus.choices)
+    ipc = IpcPrefixFilter(array_path="ipc_codes")
+    filing_date = filters.DateFromToRangeFilter()
+    expiry_date = filters.DateFromToRangeFilter()
+    price_min = money_filter("price", "gte")
+    price_max = money_filter("price", "lte")
+    text_fields = ("title", "abstract")
+
+    class Meta:
+        model = Patent
+        fields: list[str] = []
+
+
+class AchievementFilter(ListingFilter):
+    category = filters.CharFilter()
+    stage = filters.ChoiceFilter(choices=AchievementStage.choices)
+    pricing_method = filters.ChoiceFilter(choices=PricingMethod.choices)
+    transfer_mode = filters.ChoiceFilter(choices=TransferMode.choices, method="filter_transfer_mode")
+    trl_min = filters.NumberFilter(field_name="trl", lookup_expr="gte", min_value=1, max_value=9, decimal_places=0)
+    trl_max = filters.NumberFilter(field_name="trl", lookup_expr="lte", min_value=1, max_value=9, decimal_places=0)
+    price_min = money_filter("price", "gte")
+    price_max = money_filter("price", "lte")
+    ipc = filters.CharFilter(method="filter_ipc", max_length=20)
+    keyword = filters.CharFilter(field_name="keywords", method="filter_keyword", max_length=60)
+    text_fields = ("name", "teaser")
+
+    class Meta:
+        model = Achievement
+        fields: list[str] = []
+
+    def filter_transfer_mode(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(transfer_modes__contains=[value])
+
+    def filter_keyword(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(keywords__contains=[value])
+
+    def filter_ipc(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Achievements are classified through the patents they link."""
+        linked = IpcPrefixFilter(array_path="ipc_codes").filter(
+            Patent.objects.filter(achievements=OuterRef("pk")), value)
+        return queryset.filter(Exists(linked))
+
+
+class DemandFilter(ListingFilter):
+    collaboration_mode = filters.ChoiceFilter(choices=CollaborationMode.choices)
+    urgency = filters.ChoiceFilter(choices=Urgency.choices)
+    ipc = IpcPrefixFilter(array_path="ipc_hints")
+    deadline = filters.DateFromToRangeFilter()
+    budget_min = money_filter("budget_max", "gte", help_text="budget reaching at least this amount (yuan)")
+    budget_max = money_filter("budget_min", "lte", help_text="budget starting at most at this amount (yuan)")
+    text_fields = ("title", "description")
+
+    class Meta:
+        model = Demand
+        fields: list[str] = []
+
+
+class ExpertFilter(filters.FilterSet):
+    field = filters.CharFilter(method="filter_field", max_length=100)
+    organization = filters.NumberFilter(field_name="organization_id")
+    region = RegionFilter(organization_path="organization")
+    owner_type = filters.ChoiceFilter(field_name="organization__org_type", choices=OrganizationType.choices)
+    q = filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
+
+    class Meta:
+        model = Expert
+        fields: list[str] = []
+
+    def filter_field(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(fields__contains=[value])

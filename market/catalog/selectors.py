@@ -1,0 +1,71 @@
+"""Reads for the catalog: what each caller may see, with everything a page needs fetched in a fixed number of
+queries (owners joined, linked patents prefetched)."""
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+
+from market.accounts.models import Organization, OrganizationStatus, User
+from market.catalog.models import Achievement, Demand, Expert, Listing, ListingStatus, NdaAcceptance, Patent
+from market.common.permissions import belongs_to, is_reviewer
+
+
+def _visible(queryset: QuerySet, user: User | None) -> QuerySet:
+    if is_reviewer(user):
+        return queryset
+    visible = Q(status=ListingStatus.PUBLISHED)
+    if user is not None and user.is_authenticated and user.organization_id:
+        visible |= Q(owner_id=user.organization_id)
+    return queryset.filter(visible)
+
+
+def _sortable(queryset: QuerySet, *, price_field: str | None) -> QuerySet:
+    """Non-null sort keys, because cursor pagination positions on the first ordering field."""
+    queryset = queryset.annotate(published_sort=Coalesce("published_at", "created_at"))
+    if price_field:
+        queryset = queryset.annotate(price_sort=Coalesce(price_field, Value(0), output_field=Patent.price.field))
+    return queryset
+
+
+def patent_list(*, user: User | None) -> QuerySet[Patent]:
+    return _sortable(_visible(Patent.objects.select_related("owner"), user), price_field="price")
+
+
+def achievement_list(*, user: User | None) -> QuerySet[Achievement]:
+    queryset = Achievement.objects.select_related("owner").prefetch_related("patents")
+    return _sortable(_visible(queryset, user), price_field="price")
+
+
+def demand_list(*, user: User | None) -> QuerySet[Demand]:
+    return _sortable(_visible(Demand.objects.select_related("owner"), user), price_field="budget_max")
+
+
+def expert_list(*, user: User | None) -> QuerySet[Expert]:
+    queryset = Expert.objects.select_related("organization")
+    if is_reviewer(user):
+        return queryset
+    visible = Q(is_public=True)
+    if user is not None and user.is_authenticated:
+        visible |= Q(user_id=user.pk)
+        if user.organization_id:
+            visible |= Q(organization_id=user.organization_id)
+    return queryset.filter(visible)
+
+
+def review_queue(*, model: type[Listing]) -> QuerySet:
+    """Pending listings of one kind, oldest first: reviewers work in the order things arrived."""
+    return model.objects.select_related("owner").filter(status=ListingStatus.PENDING).order_by("updated_at")
+
+
+def achievement_confidential_allowed(*, achievement: Achievement, user: User | None) -> bool:
+    """Owners, reviewers and users who accepted the NDA read the confidential details."""
+    if user is None or not user.is_authenticated:
+        return False
+    if is_reviewer(user) or belongs_to(user, achievement.owner_id):
+        return True
+    return NdaAcceptance.objects.filter(achievement=achievement, user=user).exists()
+
+
+def review_counts() -> dict[str, int]:
+    counts = {name: model.objects.filter(status=ListingStatus.PENDING).count()
+              for name, model in (("patents", Patent), ("achievements", Achievement), ("demands", Demand))}
+    counts["orgs"] = Organization.objects.filter(status=OrganizationStatus.PENDING).count()
+    return counts

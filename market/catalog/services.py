@@ -1,0 +1,334 @@
+"""Writes for the catalog. Every function is one transaction that changes rows and publishes one event;
+permission checks live here so no caller can skip them."""
+import calendar
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from market.accounts.models import User
+from market.catalog.models import (
+    EDITABLE_STATUSES,
+    PATENT_TERM_YEARS,
+    Achievement,
+    Demand,
+    Expert,
+    Listing,
+    LegalStatus,
+    ListingStatus,
+    NdaAcceptance,
+    Patent,
+    PricingMethod,
+)
+from market.catalog.snapshots import listing_snapshot
+from market.common.errors import Conflict, Forbidden
+from market.common.permissions import belongs_to, can_list_supply, can_post_demand, is_admin_of, is_reviewer
+from market.common.validators import (
+    normalize_application_number,
+    normalize_ipc_code,
+    normalize_publication_number,
+    parse_publication_number,
+    patent_type_from_application_number,
+)
+from market.events.catalogue import (
+    Event,
+    ListingClosed,
+    ListingCreated,
+    ListingFact,
+    ListingPublished,
+    ListingRejected,
+    ListingSubmitted,
+    ListingUpdated,
+    ListingWithdrawn,
+    NdaAccepted,
+)
+from market.events.publishing import publish
+
+ListingT = TypeVar("ListingT", bound=Listing)
+
+#: publication kind code -> patent type it implies
+_KIND_TO_TYPE = {"A": "invention", "B": "invention", "C": "invention", "U": "utility_model",
+                 "Y": "utility_model", "S": "design"}
+
+
+def _aggregate(instance: Listing | Expert) -> str:
+    return type(instance).__name__.lower()
+
+
+def _fact(fact_class: type[ListingFact], instance: Listing | Expert, **extra: Any) -> ListingFact:
+    owner_id = instance.organization_id if isinstance(instance, Expert) else instance.owner_id
+    status = "published" if isinstance(instance, Expert) and instance.is_public else getattr(
+        instance, "status", "hidden")
+    return fact_class(aggregate=_aggregate(instance), aggregate_id=instance.pk, version=instance.version,
+                      status=status, owner_org_id=owner_id, snapshot=listing_snapshot(instance), **extra)
+
+
+def _save_and_publish(instance: Listing | Expert, event_for: Any, *, m2m: dict[str, Iterable] | None = None,
+                      is_new: bool = False) -> None:
+    """Validate, save, set many-to-many fields and publish, all in the caller's transaction."""
+    if not is_new:
+        instance.bump_version()
+    instance.full_clean()
+    try:
+        with transaction.atomic():
+            instance.save()
+            for name, values in (m2m or {}).items():
+                getattr(instance, name).set(values)
+            event: Event = event_for(instance)
+            publish(event)
+    except IntegrityError as error:
+        raise Conflict(_("A record with the same identifier already exists."), code="duplicate") from error
+
+
+def _add_years(day: date, years: int) -> date:
+    year = day.year + years
+    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
+def _patent_prepare(patent: Patent) -> None:
+    """Normalise identifiers, derive what follows from them and check they agree with each other."""
+    errors: dict[str, list[str]] = {}
+    try:
+        patent.application_number = normalize_application_number(patent.application_number)
+        implied_type = patent_type_from_application_number(patent.application_number)
+        if not patent.patent_type:
+            patent.patent_type = implied_type
+        elif patent.patent_type != implied_type:
+            errors["patent_type"] = [_("The application number belongs to a different patent type.")]
+    except ValidationError as error:
+        errors["application_number"] = list(error.messages)
+    if patent.publication_number:
+        try:
+            patent.publication_number = normalize_publication_number(patent.publication_number)
+            kind = parse_publication_number(patent.publication_number).kind
+            if patent.patent_type and _KIND_TO_TYPE.get(kind) != patent.patent_type:
+                errors["publication_number"] = [_("The kind code does not match the patent type.")]
+        except ValidationError as error:
+            errors["publication_number"] = list(error.messages)
+    else:
+        patent.publication_number = None
+    try:
+        patent.ipc_codes = [normalize_ipc_code(code) for code in patent.ipc_codes]
+    except ValidationError as error:
+        errors["ipc_codes"] = list(error.messages)
+    for name in ("publication_date", "grant_date"):
+        value = getattr(patent, name)
+        if value and patent.filing_date and value < patent.filing_date:
+            errors[name] = [_("This date cannot be before the filing date.")]
+    if patent.legal_status == LegalStatus.GRANTED and not patent.grant_date:
+        errors["grant_date"] = [_("A granted patent needs its grant date.")]
+    if errors:
+        raise ValidationError(errors)
+    if patent.filing_date and patent.patent_type:
+        patent.expiry_date = _add_years(patent.filing_date, PATENT_TERM_YEARS[patent.patent_type])
+
+
+def _achievement_check(achievement: Achievement, patents: Iterable[Patent] | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if achievement.pricing_method == PricingMethod.LISTING and achievement.price is None:
+        errors["price"] = [_("A listed price is required for this pricing method.")]
+    if patents is not None and any(patent.owner_id != achievement.owner_id for patent in patents):
+        errors["patent_ids"] = [_("Only your organization's own patents can be linked.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _demand_check(demand: Demand, *, is_new: bool) -> None:
+    errors: dict[str, list[str]] = {}
+    if demand.budget_min is not None and demand.budget_max is not None and demand.budget_min > demand.budget_max:
+        errors["budget_max"] = [_("The upper budget must not be below the lower budget.")]
+    if is_new and demand.deadline and demand.deadline < timezone.localdate():
+        errors["deadline"] = [_("The deadline is in the past.")]
+    try:
+        demand.ipc_hints = [normalize_ipc_code(code) for code in demand.ipc_hints]
+    except ValidationError as error:
+        errors["ipc_hints"] = list(error.messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _require_member(listing: Listing, user: User) -> None:
+    if not belongs_to(user, listing.owner_id):
+        raise Forbidden(_("Only members of the owning organization may change this listing."))
+
+
+def _require_editable(listing: Listing) -> None:
+    if listing.status not in EDITABLE_STATUSES:
+        raise Conflict(_("Withdraw the listing before editing it."), code="not_editable")
+
+
+def _apply(instance: Any, changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        setattr(instance, name, value)
+
+
+def patent_create(*, user: User, data: dict[str, Any]) -> Patent:
+    if not can_list_supply(user):
+        raise Forbidden(_("Only members of approved universities and institutes list patents."))
+    patent = Patent(owner=user.organization, created_by=user, **data)
+    _patent_prepare(patent)
+    _save_and_publish(patent, lambda p: _fact(ListingCreated, p), is_new=True)
+    return patent
+
+
+def patent_update(*, patent: Patent, user: User, data: dict[str, Any]) -> Patent:
+    _require_member(patent, user)
+    _require_editable(patent)
+    _apply(patent, data)
+    _patent_prepare(patent)
+    _save_and_publish(patent, lambda p: _fact(ListingUpdated, p))
+    return patent
+
+
+def _patents_resolve(patent_ids: list[int] | None) -> list[Patent] | None:
+    if patent_ids is None:
+        return None
+    patents = list(Patent.objects.filter(pk__in=set(patent_ids)))
+    if len(patents) != len(set(patent_ids)):
+        raise ValidationError({"patent_ids": [_("One or more patents do not exist.")]})
+    return patents
+
+
+def achievement_create(*, user: User, data: dict[str, Any], patent_ids: list[int] | None = None) -> Achievement:
+    if not can_list_supply(user):
+        raise Forbidden(_("Only members of approved universities and institutes list achievements."))
+    patents = _patents_resolve(patent_ids)
+    achievement = Achievement(owner=user.organization, created_by=user, **data)
+    _achievement_check(achievement, patents)
+    _save_and_publish(achievement, lambda a: _fact(ListingCreated, a), m2m={"patents": patents or []},
+                      is_new=True)
+    return achievement
+
+
+def achievement_update(*, achievement: Achievement, user: User, data: dict[str, Any],
+                       patent_ids: list[int] | None = None) -> Achievement:
+    _require_member(achievement, user)
+    _require_editable(achievement)
+    patents = _patents_resolve(patent_ids)
+    _apply(achievement, data)
+    _achievement_check(achievement, patents)
+    _save_and_publish(achievement, lambda a: _fact(ListingUpdated, a),
+                      m2m={"patents": patents} if patents is not None else None)
+    return achievement
+
+
+def achievement_accept_nda(*, achievement: Achievement, user: User) -> NdaAcceptance:
+    """Recorded once per user; accepting again returns the first acceptance."""
+    if achievement.status != ListingStatus.PUBLISHED:
+        raise Conflict(_("Only published achievements can be requested."), code="not_published")
+    if not achievement.nda_text:
+        raise Conflict(_("This achievement has no confidential details."), code="no_nda")
+    with transaction.atomic():
+        acceptance, created = NdaAcceptance.objects.get_or_create(
+            achievement=achievement, user=user, defaults={"nda_text": achievement.nda_text})
+        if created:
+            publish(NdaAccepted(aggregate="achievement", aggregate_id=achievement.pk,
+                                version=achievement.version, user_id=user.pk,
+                                organization_id=user.organization_id))
+    return acceptance
+
+
+def demand_create(*, user: User, data: dict[str, Any]) -> Demand:
+    if not can_post_demand(user):
+        raise Forbidden(_("Only members of approved enterprises post demands."))
+    demand = Demand(owner=user.organization, created_by=user, **data)
+    _demand_check(demand, is_new=True)
+    _save_and_publish(demand, lambda d: _fact(ListingCreated, d), is_new=True)
+    return demand
+
+
+def demand_update(*, demand: Demand, user: User, data: dict[str, Any]) -> Demand:
+    _require_member(demand, user)
+    _require_editable(demand)
+    _apply(demand, data)
+    _demand_check(demand, is_new="deadline" in data)
+    _save_and_publish(demand, lambda d: _fact(ListingUpdated, d))
+    return demand
+
+
+def _transition(listing: ListingT, *, allowed_from: set[str], to: str, fact: type[ListingFact],
+                **extra: Any) -> ListingT:
+    """Move a listing between statuses under a row lock, so two reviewers or a reviewer and the owner never
+    both win."""
+    with transaction.atomic():
+        locked = type(listing).objects.select_for_update().get(pk=listing.pk)
+        if locked.status not in allowed_from:
+            raise Conflict(_("This action is not possible while the listing is %(status)s.")
+                           % {"status": locked.get_status_display()}, code="invalid_transition")
+        locked.status = to
+        for name, value in extra.items():
+            setattr(locked, name, value)
+        locked.bump_version()
+        locked.save()
+        reason = extra.get("review_reason")
+        publish(_fact(fact, locked, **({"reason": reason} if fact is ListingRejected else {})))
+    return locked
+
+
+def listing_submit(*, listing: ListingT, user: User) -> ListingT:
+    _require_member(listing, user)
+    if not listing.owner.is_approved:
+        raise Forbidden(_("Your organization is still awaiting review."))
+    return _transition(listing, allowed_from=set(EDITABLE_STATUSES), to=ListingStatus.PENDING,
+                       fact=ListingSubmitted, review_reason="")
+
+
+def listing_withdraw(*, listing: ListingT, user: User) -> ListingT:
+    _require_member(listing, user)
+    return _transition(listing, allowed_from={ListingStatus.PENDING, ListingStatus.PUBLISHED},
+                       to=ListingStatus.WITHDRAWN, fact=ListingWithdrawn)
+
+
+def listing_close(*, listing: ListingT, user: User) -> ListingT:
+    """The owner marks a published listing as done (sold, filled, no longer offered)."""
+    _require_member(listing, user)
+    return _transition(listing, allowed_from={ListingStatus.PUBLISHED}, to=ListingStatus.CLOSED,
+                       fact=ListingClosed)
+
+
+def listing_approve(*, listing: ListingT, reviewer: User) -> ListingT:
+    if not is_reviewer(reviewer):
+        raise Forbidden(_("Only platform administrators review listings."))
+    now = timezone.now()
+    return _transition(listing, allowed_from={ListingStatus.PENDING}, to=ListingStatus.PUBLISHED,
+                       fact=ListingPublished, reviewed_by=reviewer, reviewed_at=now, review_reason="",
+                       published_at=now)
+
+
+def listing_reject(*, listing: ListingT, reviewer: User, reason: str) -> ListingT:
+    if not is_reviewer(reviewer):
+        raise Forbidden(_("Only platform administrators review listings."))
+    if not reason.strip():
+        raise ValidationError({"reason": [_("A rejection needs a reason the owner can act on.")]})
+    return _transition(listing, allowed_from={ListingStatus.PENDING}, to=ListingStatus.REJECTED,
+                       fact=ListingRejected, reviewed_by=reviewer, reviewed_at=timezone.now(),
+                       review_reason=reason.strip())
+
+
+def _require_expert_editor(expert: Expert, user: User) -> None:
+    if not (expert.user_id == user.pk or is_admin_of(user, expert.organization_id) or is_reviewer(user)):
+        raise Forbidden(_("Only the expert or their organization's administrators edit this profile."))
+
+
+def expert_create(*, user: User, data: dict[str, Any], for_self: bool) -> Expert:
+    """Experts create their own profile; organization administrators create profiles for their people."""
+    if user.organization_id is None:
+        raise Forbidden(_("Join an organization before creating an expert profile."))
+    if not for_self and not user.is_org_admin:
+        raise Forbidden(_("Only organization administrators create profiles for others."))
+    if for_self and Expert.objects.filter(user=user).exists():
+        raise Conflict(_("You already have an expert profile."), code="duplicate")
+    expert = Expert(organization=user.organization, user=user if for_self else None, **data)
+    _save_and_publish(expert, lambda e: _fact(ListingCreated, e), is_new=True)
+    return expert
+
+
+def expert_update(*, expert: Expert, user: User, data: dict[str, Any]) -> Expert:
+    _require_expert_editor(expert, user)
+    _apply(expert, data)
+    _save_and_publish(expert, lambda e: _fact(ListingUpdated, e))
+    return expert

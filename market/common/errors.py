@@ -1,0 +1,95 @@
+"""The one error shape of the API: `{"error": {"code", "message", "fields"}}`.
+
+Services raise `ApplicationError` (or Django's `ValidationError`/`PermissionDenied`); views never build error
+bodies themselves, so every failure reaches clients in the same form."""
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApplicationError(Exception):
+    """A business rule said no. `status_code` is 400 unless the subclass says otherwise."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.fields = fields or {}
+
+
+class Conflict(ApplicationError):
+    """The request clashes with the current state (duplicate identifier, wrong workflow step)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class Forbidden(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "permission_denied"
+
+
+def _flatten(detail: Any) -> Any:
+    """DRF error details as plain strings/lists/dicts."""
+    if isinstance(detail, dict):
+        return {str(key): _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten(item) for item in detail]
+    return str(detail)
+
+
+def _django_validation_fields(error: DjangoValidationError) -> dict[str, Any]:
+    if hasattr(error, "error_dict"):
+        return {field: [str(message) for e in errors for message in e.messages] for field, errors in
+                error.error_dict.items()}
+    return {"non_field_errors": [str(message) for message in error.messages]}
+
+
+def _first_code(detail: Any) -> str | None:
+    codes = detail.get_codes() if hasattr(detail, "get_codes") else None
+    while isinstance(codes, dict | list) and codes:
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return codes if isinstance(codes, str) else None
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, str(exc.message), _flatten(exc.fields)), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        fields = _django_validation_fields(exc)
+        return Response(
+            error_body("invalid", str(_("The submitted data is not valid.")), fields),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        code = "invalid"
+        message = str(_("The submitted data is not valid."))
+        fields = _flatten(detail)
+    else:
+        code = _first_code(exc) or exc.default_code
+        message = _flatten(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc.default_detail)
+        fields = {}
+    response.data = error_body(code, message, fields)
+    return response

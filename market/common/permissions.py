@@ -1,0 +1,33 @@
+"""Who may do what, as plain predicates shared by services (which enforce) and serializers (which show)."""
+from typing import Any
+
+from market.accounts.models import SUPPLIER_TYPES, OrganizationType
+
+
+def is_reviewer(user: Any) -> bool:
+    return bool(user and user.is_authenticated and (user.is_platform_admin or user.is_superuser))
+
+
+def belongs_to(user: Any, organization_id: int | None) -> bool:
+    return bool(user and user.is_authenticated and organization_id is not None
+                and user.organization_id == organization_id)
+
+
+def is_admin_of(user: Any, organization_id: int | None) -> bool:
+    return belongs_to(user, organization_id) and user.is_org_admin
+
+
+def _approved_org_type(user: Any) -> str | None:
+    if not (user and user.is_authenticated and user.organization_id):
+        return None
+    organization = user.organization
+    return organization.org_type if organization.is_approved else None
+
+
+def can_list_supply(user: Any) -> bool:
+    """Patents and achievements come from approved universities and research institutes."""
+    return _approved_org_type(user) in SUPPLIER_TYPES
+
+
+def can_post_demand(user: Any) -> bool:
+    return _approved_org_type(user) == OrganizationType.ENTERPRISE

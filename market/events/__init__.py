@@ -1,0 +1,1 @@
+"""The event backbone's write side: services call `publish(event)` inside their transaction."""

@@ -1,0 +1,28 @@
+"""The transactional outbox: one JSON row per event, written in the same transaction as the domain rows."""
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxEvent(models.Model):
+    id = models.UUIDField(_("event id (ce_id)"), primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(_("type"), max_length=120)
+    topic = models.CharField(_("topic"), max_length=120)
+    key = models.CharField(_("key"), max_length=120)
+    source = models.CharField(_("source"), max_length=200)
+    data = models.JSONField(_("data"))
+    headers = models.JSONField(_("headers"), default=dict)
+    aggregate_version = models.PositiveIntegerField(_("aggregate version"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [
+            models.Index(fields=["created_at"], name="outbox_unsent_idx", condition=models.Q(sent_at__isnull=True))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.key}"
