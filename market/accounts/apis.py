@@ -1,4 +1,5 @@
 """Organizations, members, the signed-in user and JWT tokens."""
+
 from typing import Any
 
 from django.db.models import QuerySet
@@ -40,8 +41,10 @@ class OrganizationFilter(filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(responses=serializers.OrganizationOutputSerializer),
     retrieve=extend_schema(responses=serializers.OrganizationOutputSerializer),
-    create=extend_schema(request=serializers.OrganizationRegisterInputSerializer,
-                         responses={201: serializers.OrganizationOutputSerializer}),
+    create=extend_schema(
+        request=serializers.OrganizationRegisterInputSerializer,
+        responses={201: serializers.OrganizationOutputSerializer},
+    ),
 )
 class OrganizationViewSet(viewsets.GenericViewSet):
     """Organizations. Anyone may register one (with its first administrator); it waits for review."""
@@ -80,8 +83,11 @@ class OrganizationViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(organization).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["get"], responses=serializers.MemberOutputSerializer(many=True))
-    @extend_schema(methods=["post"], request=serializers.MemberCreateInputSerializer,
-                   responses={201: serializers.MemberOutputSerializer})
+    @extend_schema(
+        methods=["post"],
+        request=serializers.MemberCreateInputSerializer,
+        responses={201: serializers.MemberOutputSerializer},
+    )
     @action(detail=True, methods=["get", "post"], permission_classes=[IsAuthenticated])
     def members(self, request: Request, pk: str) -> Response:
         """Members of an organization: visible to its members; added by its administrators."""
@@ -89,8 +95,9 @@ class OrganizationViewSet(viewsets.GenericViewSet):
         if request.method == "POST":
             serializer = serializers.MemberCreateInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            user = services.user_create_member(organization=organization, actor=request.user,
-                                               **serializer.validated_data)
+            user = services.user_create_member(
+                organization=organization, actor=request.user, **serializer.validated_data
+            )
             return Response(serializers.MemberOutputSerializer(user).data, status=status.HTTP_201_CREATED)
         if not (belongs_to(request.user, organization.pk) or is_reviewer(request.user)):
             raise Forbidden("Only members see who else belongs to the organization.")
@@ -142,8 +149,12 @@ class OrganizationReviewDecisionApi(APIView):
             serializer = RejectInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             reason = serializer.validated_data["reason"]
-        organization = services.organization_review(organization=organization, reviewer=request.user,
-                                                    approve=self.decision == "approve", reason=reason)
+        organization = services.organization_review(
+            organization=organization,
+            reviewer=request.user,
+            approve=self.decision == "approve",
+            reason=reason,
+        )
         return Response(serializers.OrganizationOutputSerializer(organization).data)
 
 

@@ -1,5 +1,6 @@
 """Organizations and their people. An organization's type decides what its members may list: universities
 and institutes list patents and achievements, enterprises post demands and buy, intermediaries broker."""
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +35,9 @@ class Organization(VersionedModel):
     )
     province_code = models.CharField(_("province code"), max_length=6, db_index=True)
     city_code = models.CharField(_("city code"), max_length=6, db_index=True)
-    county_code = models.CharField(_("county code"), max_length=6, db_index=True, validators=[validate_region_code])
+    county_code = models.CharField(
+        _("county code"), max_length=6, db_index=True, validators=[validate_region_code]
+    )
     address = models.CharField(_("address"), max_length=300, blank=True)
     website = models.URLField(_("website"), blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -66,11 +69,16 @@ class User(AbstractUser):
     through the organization they belong to."""
 
     organization = models.ForeignKey(
-        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, null=True, blank=True,
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="members",
     )
-    org_role = models.CharField(_("role in organization"), max_length=20, choices=OrgRole.choices,
-                                default=OrgRole.MEMBER)
+    org_role = models.CharField(
+        _("role in organization"), max_length=20, choices=OrgRole.choices, default=OrgRole.MEMBER
+    )
     is_platform_admin = models.BooleanField(_("platform administrator"), default=False)
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)

@@ -1,4 +1,5 @@
 """Reads for organizations and users."""
+
 from django.db.models import Q, QuerySet
 
 from market.accounts.models import Organization, OrganizationStatus, User

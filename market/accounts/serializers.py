@@ -1,4 +1,5 @@
 """Input and output shapes of the accounts API."""
+
 from django.contrib.auth.password_validation import validate_password
 from rest_framework import serializers
 
@@ -25,8 +26,22 @@ class OrganizationRegisterInputSerializer(serializers.Serializer):
 class OrganizationOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
-        fields = ("id", "name", "org_type", "credit_code", "province_code", "city_code", "county_code", "address",
-                  "website", "description", "status", "review_reason", "created_at", "version")
+        fields = (
+            "id",
+            "name",
+            "org_type",
+            "credit_code",
+            "province_code",
+            "city_code",
+            "county_code",
+            "address",
+            "website",
+            "description",
+            "status",
+            "review_reason",
+            "created_at",
+            "version",
+        )
 
 
 class MemberCreateInputSerializer(serializers.Serializer):
@@ -46,8 +61,18 @@ class UserOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ("id", "username", "display_name", "email", "phone", "first_name", "last_name", "organization",
-                  "org_role", "is_platform_admin")
+        fields = (
+            "id",
+            "username",
+            "display_name",
+            "email",
+            "phone",
+            "first_name",
+            "last_name",
+            "organization",
+            "org_role",
+            "is_platform_admin",
+        )
 
 
 class MemberOutputSerializer(serializers.ModelSerializer):

@@ -1,4 +1,5 @@
 """Writes for organizations and users. Each is one transaction with its event."""
+
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -12,8 +13,9 @@ from market.events.catalogue import OrganizationRegistered, OrganizationReviewed
 from market.events.publishing import publish
 
 
-def _user_build(*, username: str, password: str, organization: Organization | None, org_role: str,
-                **profile: Any) -> User:
+def _user_build(
+    *, username: str, password: str, organization: Organization | None, org_role: str, **profile: Any
+) -> User:
     user = User(username=username, organization=organization, org_role=org_role, **profile)
     user.set_password(password)
     user.full_clean(exclude=["password"])
@@ -21,39 +23,74 @@ def _user_build(*, username: str, password: str, organization: Organization | No
 
 
 def organization_register(
-    *, name: str, org_type: str, credit_code: str, county_code: str, admin_username: str, admin_password: str,
-    admin_email: str = "", address: str = "", website: str = "", description: str = "",
+    *,
+    name: str,
+    org_type: str,
+    credit_code: str,
+    county_code: str,
+    admin_username: str,
+    admin_password: str,
+    admin_email: str = "",
+    address: str = "",
+    website: str = "",
+    description: str = "",
 ) -> Organization:
     """A new organization and its first administrator. The organization waits for review before its members
     may list anything; the administrator can sign in meanwhile to follow the review."""
     province, city, county = region_parts(county_code)
     organization = Organization(
-        name=name, org_type=org_type, credit_code=normalize_uscc(credit_code), province_code=province,
-        city_code=city, county_code=county, address=address, website=website, description=description,
+        name=name,
+        org_type=org_type,
+        credit_code=normalize_uscc(credit_code),
+        province_code=province,
+        city_code=city,
+        county_code=county,
+        address=address,
+        website=website,
+        description=description,
     )
     organization.full_clean()
     if User.objects.filter(username=admin_username).exists():
-        raise Conflict(_("This username is taken."), fields={"admin_username": [_("This username is taken.")]})
+        raise Conflict(
+            _("This username is taken."), fields={"admin_username": [_("This username is taken.")]}
+        )
     try:
         with transaction.atomic():
             organization.save()
-            admin = _user_build(username=admin_username, password=admin_password, organization=organization,
-                                org_role=OrgRole.ORG_ADMIN, email=admin_email)
+            admin = _user_build(
+                username=admin_username,
+                password=admin_password,
+                organization=organization,
+                org_role=OrgRole.ORG_ADMIN,
+                email=admin_email,
+            )
             admin.save()
-            publish(OrganizationRegistered(aggregate="organization", aggregate_id=organization.pk,
-                                           version=organization.version, name=organization.name,
-                                           org_type=organization.org_type, county_code=organization.county_code))
+            publish(
+                OrganizationRegistered(
+                    aggregate="organization",
+                    aggregate_id=organization.pk,
+                    version=organization.version,
+                    name=organization.name,
+                    org_type=organization.org_type,
+                    county_code=organization.county_code,
+                )
+            )
     except IntegrityError as error:
         raise Conflict(_("An organization with this name or credit code already exists.")) from error
     return organization
 
 
-def organization_review(*, organization: Organization, reviewer: User, approve: bool, reason: str = "") -> Organization:
+def organization_review(
+    *, organization: Organization, reviewer: User, approve: bool, reason: str = ""
+) -> Organization:
     if not is_reviewer(reviewer):
         raise Forbidden(_("Only platform administrators review organizations."))
     if not approve and not reason.strip():
-        raise Conflict(_("A rejection needs a reason."), code="reason_required",
-                       fields={"reason": [_("A rejection needs a reason.")]})
+        raise Conflict(
+            _("A rejection needs a reason."),
+            code="reason_required",
+            fields={"reason": [_("A rejection needs a reason.")]},
+        )
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization.pk)
         if organization.status != OrganizationStatus.PENDING:
@@ -62,20 +99,41 @@ def organization_review(*, organization: Organization, reviewer: User, approve: 
         organization.review_reason = reason
         organization.bump_version()
         organization.save(update_fields=["status", "review_reason", "version", "updated_at"])
-        publish(OrganizationReviewed(aggregate="organization", aggregate_id=organization.pk,
-                                     version=organization.version, status=organization.status, reason=reason))
+        publish(
+            OrganizationReviewed(
+                aggregate="organization",
+                aggregate_id=organization.pk,
+                version=organization.version,
+                status=organization.status,
+                reason=reason,
+            )
+        )
     return organization
 
 
-def user_create_member(*, organization: Organization, actor: User, username: str, password: str,
-                       org_role: str = OrgRole.MEMBER, email: str = "", display_name: str = "") -> User:
+def user_create_member(
+    *,
+    organization: Organization,
+    actor: User,
+    username: str,
+    password: str,
+    org_role: str = OrgRole.MEMBER,
+    email: str = "",
+    display_name: str = "",
+) -> User:
     """Organization administrators add their own people."""
     if not (is_admin_of(actor, organization.pk) or is_reviewer(actor)):
         raise Forbidden(_("Only this organization's administrators add members."))
     if User.objects.filter(username=username).exists():
         raise Conflict(_("This username is taken."), fields={"username": [_("This username is taken.")]})
-    user = _user_build(username=username, password=password, organization=organization, org_role=org_role,
-                       email=email, display_name=display_name)
+    user = _user_build(
+        username=username,
+        password=password,
+        organization=organization,
+        org_role=org_role,
+        email=email,
+        display_name=display_name,
+    )
     try:
         with transaction.atomic():
             user.save()

@@ -2,8 +2,15 @@ from django.contrib import admin
 
 from market.catalog.models import Achievement, Demand, Expert, NdaAcceptance, Patent
 
-LISTING_READONLY = ("version", "created_at", "updated_at", "reviewed_at", "published_at", "synthetic_fields",
-                    "source_key")
+LISTING_READONLY = (
+    "version",
+    "created_at",
+    "updated_at",
+    "reviewed_at",
+    "published_at",
+    "synthetic_fields",
+    "source_key",
+)
 
 
 @admin.register(Patent)

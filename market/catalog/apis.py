@@ -1,19 +1,20 @@
 """Catalog endpoints. Each view parses input, calls one service or selector, and serializes the result."""
+
 from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
-from rest_framework.generics import GenericAPIView
 
 from market.catalog import filters, selectors, serializers, services
 from market.catalog.models import Achievement, Demand, Expert, Listing, Patent
@@ -21,12 +22,19 @@ from market.common.apis import IsReviewer
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import ReviewPagination
 
-LISTING_ORDERING = {"published_at": "published_sort", "created_at": "created_at", "updated_at": "updated_at",
-                    "price": "price_sort"}
+LISTING_ORDERING = {
+    "published_at": "published_sort",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "price": "price_sort",
+}
 
 
-def _listing_schema(input_class: type[Serializer], output_class: type[Serializer],
-                    detail_class: type[Serializer] | None = None) -> Callable:
+def _listing_schema(
+    input_class: type[Serializer],
+    output_class: type[Serializer],
+    detail_class: type[Serializer] | None = None,
+) -> Callable:
     detail = detail_class or output_class
     return extend_schema_view(
         list=extend_schema(responses=output_class),
@@ -124,8 +132,11 @@ class PatentViewSet(ListingViewSet):
         return services.patent_update(patent=instance, user=self.request.user, data=data)
 
 
-@_listing_schema(serializers.AchievementInputSerializer, serializers.AchievementOutputSerializer,
-                 serializers.AchievementDetailSerializer)
+@_listing_schema(
+    serializers.AchievementInputSerializer,
+    serializers.AchievementOutputSerializer,
+    serializers.AchievementDetailSerializer,
+)
 class AchievementViewSet(ListingViewSet):
     queryset = Achievement.objects.none()
     selector = selectors.achievement_list
@@ -145,8 +156,9 @@ class AchievementViewSet(ListingViewSet):
 
     def perform_update(self, instance: Achievement, data: dict[str, Any]) -> Achievement:
         patent_ids = data.pop("patent_ids", None)
-        return services.achievement_update(achievement=instance, user=self.request.user, data=data,
-                                           patent_ids=patent_ids)
+        return services.achievement_update(
+            achievement=instance, user=self.request.user, data=data, patent_ids=patent_ids
+        )
 
     @extend_schema(request=None, responses=serializers.AchievementDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -176,10 +188,12 @@ class DemandViewSet(ListingViewSet):
 @extend_schema_view(
     list=extend_schema(responses=serializers.ExpertOutputSerializer),
     retrieve=extend_schema(responses=serializers.ExpertOutputSerializer),
-    create=extend_schema(request=serializers.ExpertCreateInputSerializer,
-                         responses={201: serializers.ExpertOutputSerializer}),
-    partial_update=extend_schema(request=serializers.ExpertInputSerializer,
-                                 responses=serializers.ExpertOutputSerializer),
+    create=extend_schema(
+        request=serializers.ExpertCreateInputSerializer, responses={201: serializers.ExpertOutputSerializer}
+    ),
+    partial_update=extend_schema(
+        request=serializers.ExpertInputSerializer, responses=serializers.ExpertOutputSerializer
+    ),
 )
 class ExpertViewSet(CatalogViewSet):
     queryset = Expert.objects.none()
@@ -216,8 +230,11 @@ class ReviewSummaryApi(APIView):
 
     permission_classes = [IsReviewer]
 
-    @extend_schema(responses=inline_serializer("ReviewSummary", {
-        name: drf_serializers.IntegerField() for name in [*REVIEWABLE, "orgs"]}))
+    @extend_schema(
+        responses=inline_serializer(
+            "ReviewSummary", {name: drf_serializers.IntegerField() for name in [*REVIEWABLE, "orgs"]}
+        )
+    )
     def get(self, request: Request) -> Response:
         return Response(selectors.review_counts())
 
@@ -244,8 +261,11 @@ class ReviewDecisionApi(APIView):
     permission_classes = [IsReviewer]
     decision = "approve"  # or "reject", set per route
 
-    @extend_schema(parameters=[KIND_PARAMETER], request=serializers.RejectInputSerializer,
-                   responses=serializers.PatentOutputSerializer)
+    @extend_schema(
+        parameters=[KIND_PARAMETER],
+        request=serializers.RejectInputSerializer,
+        responses=serializers.PatentOutputSerializer,
+    )
     def post(self, request: Request, kind: str, pk: int) -> Response:
         model, output_class = REVIEWABLE[kind]
         listing = get_object_or_404(model.objects.select_related("owner"), pk=pk)
@@ -254,6 +274,7 @@ class ReviewDecisionApi(APIView):
         else:
             serializer = serializers.RejectInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            listing = services.listing_reject(listing=listing, reviewer=request.user,
-                                              reason=serializer.validated_data["reason"])
+            listing = services.listing_reject(
+                listing=listing, reviewer=request.user, reason=serializer.validated_data["reason"]
+            )
         return Response(output_class(listing, context={"request": request}).data)

@@ -1,4 +1,5 @@
 """Query parameters of the catalog lists (documented in the OpenAPI schema by django-filter)."""
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters import rest_framework as filters
 
@@ -59,8 +60,12 @@ class AchievementFilter(ListingFilter):
     stage = filters.ChoiceFilter(choices=AchievementStage.choices)
     pricing_method = filters.ChoiceFilter(choices=PricingMethod.choices)
     transfer_mode = filters.ChoiceFilter(choices=TransferMode.choices, method="filter_transfer_mode")
-    trl_min = filters.NumberFilter(field_name="trl", lookup_expr="gte", min_value=1, max_value=9, decimal_places=0)
-    trl_max = filters.NumberFilter(field_name="trl", lookup_expr="lte", min_value=1, max_value=9, decimal_places=0)
+    trl_min = filters.NumberFilter(
+        field_name="trl", lookup_expr="gte", min_value=1, max_value=9, decimal_places=0
+    )
+    trl_max = filters.NumberFilter(
+        field_name="trl", lookup_expr="lte", min_value=1, max_value=9, decimal_places=0
+    )
     price_min = money_filter("price", "gte")
     price_max = money_filter("price", "lte")
     ipc = filters.CharFilter(method="filter_ipc", max_length=20)
@@ -80,7 +85,8 @@ class AchievementFilter(ListingFilter):
     def filter_ipc(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Achievements are classified through the patents they link."""
         linked = IpcPrefixFilter(array_path="ipc_codes").filter(
-            Patent.objects.filter(achievements=OuterRef("pk")), value)
+            Patent.objects.filter(achievements=OuterRef("pk")), value
+        )
         return queryset.filter(Exists(linked))
 
 

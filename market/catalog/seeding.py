@@ -5,6 +5,7 @@ disciplines) are kept as they are. What the sources lack (applicants, inventors,
 application numbers, TRL, prices) is generated from a fixed seed per record and listed in each record's
 `synthetic_fields`, so nobody mistakes it for fact. Records are keyed by `source_key`: loading twice changes
 nothing."""
+
 import csv
 import hashlib
 import json
@@ -50,9 +51,19 @@ PATENT_FILE = "cn_patents_ipc.csv"
 ACHIEVEMENT_FILE = "csl_achievements.jsonl"
 
 #: IPC sections (WIPO's official titles, in Chinese) used as the patent's technical field
-IPC_SECTIONS = {"A": "人类生活必需", "B": "作业；运输", "C": "化学；冶金", "D": "纺织；造纸", "E": "固定建筑物",
-                "F": "机械工程；照明；加热；武器；爆破", "G": "物理", "H": "电学"}
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+IPC_SECTIONS = {
+    "A": "人类生活必需",
+    "B": "作业；运输",
+    "C": "化学；冶金",
+    "D": "纺织；造纸",
+    "E": "固定建筑物",
+    "F": "机械工程；照明；加热；武器；爆破",
+    "G": "物理",
+    "H": "电学",
+}
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玲浩宇晨博文斌鹏飞雪梅海燕"
 
 
@@ -70,18 +81,48 @@ class DemoOrg:
 
 
 DEMO_ORGS = (
-    DemoOrg("uni", "示范理工大学（示例）", OrganizationType.UNIVERSITY, "330106",
-            "示例高校：技术转移中心负责专利与科技成果的挂牌转化。"),
-    DemoOrg("inst", "示范工业技术研究院（示例）", OrganizationType.INSTITUTE, "330110",
-            "示例科研院所：面向制造业的应用研究与中试。"),
-    DemoOrg("ent", "示范新能源科技有限公司（示例）", OrganizationType.ENTERPRISE, "330127",
-            "示例企业：锂电池与储能系统制造。"),
-    DemoOrg("ent2", "示范精密机械股份有限公司（示例）", OrganizationType.ENTERPRISE, "330127",
-            "示例企业：数控机床与自动化装备。"),
-    DemoOrg("broker", "示范技术转移服务中心（示例）", OrganizationType.INTERMEDIARY, "330106",
-            "示例中介机构：技术经纪、评估与交易撮合。"),
-    DemoOrg("gov", "示范县科学技术局（示例）", OrganizationType.GOVERNMENT, "330127",
-            "示例政府部门：县级科技主管部门。"),
+    DemoOrg(
+        "uni",
+        "示范理工大学（示例）",
+        OrganizationType.UNIVERSITY,
+        "330106",
+        "示例高校：技术转移中心负责专利与科技成果的挂牌转化。",
+    ),
+    DemoOrg(
+        "inst",
+        "示范工业技术研究院（示例）",
+        OrganizationType.INSTITUTE,
+        "330110",
+        "示例科研院所：面向制造业的应用研究与中试。",
+    ),
+    DemoOrg(
+        "ent",
+        "示范新能源科技有限公司（示例）",
+        OrganizationType.ENTERPRISE,
+        "330127",
+        "示例企业：锂电池与储能系统制造。",
+    ),
+    DemoOrg(
+        "ent2",
+        "示范精密机械股份有限公司（示例）",
+        OrganizationType.ENTERPRISE,
+        "330127",
+        "示例企业：数控机床与自动化装备。",
+    ),
+    DemoOrg(
+        "broker",
+        "示范技术转移服务中心（示例）",
+        OrganizationType.INTERMEDIARY,
+        "330106",
+        "示例中介机构：技术经纪、评估与交易撮合。",
+    ),
+    DemoOrg(
+        "gov",
+        "示范县科学技术局（示例）",
+        OrganizationType.GOVERNMENT,
+        "330127",
+        "示例政府部门：县级科技主管部门。",
+    ),
 )
 
 #: username -> (organization key or None, org role, platform admin?, display name)
@@ -119,9 +160,15 @@ def organizations_seed() -> dict[str, Organization]:
         county = demo.county_code
         organization, _created = Organization.objects.get_or_create(
             name=demo.name,
-            defaults={"org_type": demo.org_type, "credit_code": _credit_code(demo.key),
-                      "province_code": county[:2] + "0000", "city_code": county[:4] + "00", "county_code": county,
-                      "description": demo.description, "status": OrganizationStatus.APPROVED},
+            defaults={
+                "org_type": demo.org_type,
+                "credit_code": _credit_code(demo.key),
+                "province_code": county[:2] + "0000",
+                "city_code": county[:4] + "00",
+                "county_code": county,
+                "description": demo.description,
+                "status": OrganizationStatus.APPROVED,
+            },
         )
         organizations[demo.key] = organization
     return organizations
@@ -132,9 +179,15 @@ def users_seed(organizations: dict[str, Organization]) -> list[User]:
     for username, (org_key, role, platform_admin, display_name) in DEMO_USERS.items():
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User(username=username, organization=organizations.get(org_key) if org_key else None,
-                        org_role=role, is_platform_admin=platform_admin, is_staff=platform_admin,
-                        is_superuser=platform_admin, display_name=display_name)
+            user = User(
+                username=username,
+                organization=organizations.get(org_key) if org_key else None,
+                org_role=role,
+                is_platform_admin=platform_admin,
+                is_staff=platform_admin,
+                is_superuser=platform_admin,
+                display_name=display_name,
+            )
             user.set_password(demo_password())
             user.save()
         users.append(user)
@@ -158,11 +211,23 @@ def _patent_rows(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(handle)
 
 
-_KIND_TYPE = {"A": PatentType.INVENTION, "B": PatentType.INVENTION, "U": PatentType.UTILITY_MODEL,
-              "S": PatentType.DESIGN}
+_KIND_TYPE = {
+    "A": PatentType.INVENTION,
+    "B": PatentType.INVENTION,
+    "U": PatentType.UTILITY_MODEL,
+    "S": PatentType.DESIGN,
+}
 _TYPE_DIGIT = {PatentType.INVENTION: "1", PatentType.UTILITY_MODEL: "2", PatentType.DESIGN: "3"}
-PATENT_SYNTHETIC = ["application_number", "applicants", "inventors", "filing_date", "publication_date",
-                    "grant_date", "legal_status", "price"]
+PATENT_SYNTHETIC = [
+    "application_number",
+    "applicants",
+    "inventors",
+    "filing_date",
+    "publication_date",
+    "grant_date",
+    "legal_status",
+    "price",
+]
 
 
 def _patent_build(row: dict[str, str], supply: _Supply, taken: set[str]) -> Patent:
@@ -180,28 +245,55 @@ def _patent_build(row: dict[str, str], supply: _Supply, taken: set[str]) -> Pate
             break
     granted = publication.kind in {"B", "U", "S"}
     publication_date = filing + timedelta(days=rng.randint(120, 540))
-    grant_date = publication_date if publication.kind in {"U", "S"} else (
-        filing + timedelta(days=rng.randint(700, 1300)) if granted else None)
+    grant_date = (
+        publication_date
+        if publication.kind in {"U", "S"}
+        else (filing + timedelta(days=rng.randint(700, 1300)) if granted else None)
+    )
     legal_status = LegalStatus.PENDING
     if granted:
         legal_status = LegalStatus.LAPSED if rng.random() < 0.08 else LegalStatus.GRANTED
     subclasses = [code for code in row["ipc_subclasses"].split("|") if code]
     field = IPC_SECTIONS.get(subclasses[0][0], "") if subclasses else ""
     return Patent(
-        owner=owner, created_by=creator, status=ListingStatus.PUBLISHED, published_at=PUBLISHED_AT,
-        source_key=key, synthetic_fields=PATENT_SYNTHETIC, application_number=number,
-        publication_number=row["publication_number"], patent_type=patent_type, title=row["title"].strip(),
-        ipc_codes=subclasses, applicants=[owner.name], inventors=[_person_name(rng) for _ in range(rng.randint(1, 4))],
-        filing_date=filing, publication_date=publication_date, grant_date=grant_date, legal_status=legal_status,
-        expiry_date=_add_years(filing, PATENT_TERM_YEARS[patent_type]), field=field,
+        owner=owner,
+        created_by=creator,
+        status=ListingStatus.PUBLISHED,
+        published_at=PUBLISHED_AT,
+        source_key=key,
+        synthetic_fields=PATENT_SYNTHETIC,
+        application_number=number,
+        publication_number=row["publication_number"],
+        patent_type=patent_type,
+        title=row["title"].strip(),
+        ipc_codes=subclasses,
+        applicants=[owner.name],
+        inventors=[_person_name(rng) for _ in range(rng.randint(1, 4))],
+        filing_date=filing,
+        publication_date=publication_date,
+        grant_date=grant_date,
+        legal_status=legal_status,
+        expiry_date=_add_years(filing, PATENT_TERM_YEARS[patent_type]),
+        field=field,
         price=Decimal(rng.randrange(5, 300) * 10000) if rng.random() < 0.6 else None,
     )
 
 
-ACHIEVEMENT_SYNTHETIC = ["completing_units", "trl", "stage", "ip_forms", "transfer_modes", "price",
-                         "pricing_method", "confidential_details", "nda_text"]
-NDA_TEXT = ("本人/本单位承诺：对通过本平台获取的成果保密信息仅用于评估合作，不向第三方披露，"
-            "未经成果持有方书面同意不得使用。（示例保密协议）")
+ACHIEVEMENT_SYNTHETIC = [
+    "completing_units",
+    "trl",
+    "stage",
+    "ip_forms",
+    "transfer_modes",
+    "price",
+    "pricing_method",
+    "confidential_details",
+    "nda_text",
+]
+NDA_TEXT = (
+    "本人/本单位承诺：对通过本平台获取的成果保密信息仅用于评估合作，不向第三方披露，"
+    "未经成果持有方书面同意不得使用。（示例保密协议）"
+)
 
 
 def _stage_for(trl: int) -> str:
@@ -218,16 +310,30 @@ def _achievement_build(record: dict[str, Any], supply: _Supply) -> Achievement:
     owner, creator = supply.pick(key)
     trl = rng.randint(2, 8)
     pricing = rng.choice(list(PricingMethod))
-    price = Decimal(rng.randrange(10, 500) * 10000) if pricing in {PricingMethod.LISTING, PricingMethod.AUCTION} \
-        or rng.random() < 0.3 else None
+    price = (
+        Decimal(rng.randrange(10, 500) * 10000)
+        if pricing in {PricingMethod.LISTING, PricingMethod.AUCTION} or rng.random() < 0.3
+        else None
+    )
     return Achievement(
-        owner=owner, created_by=creator, status=ListingStatus.PUBLISHED, published_at=PUBLISHED_AT,
-        source_key=key, synthetic_fields=ACHIEVEMENT_SYNTHETIC, name=record["title"].strip(),
+        owner=owner,
+        created_by=creator,
+        status=ListingStatus.PUBLISHED,
+        published_at=PUBLISHED_AT,
+        source_key=key,
+        synthetic_fields=ACHIEVEMENT_SYNTHETIC,
+        name=record["title"].strip(),
         keywords=[word.strip() for word in record.get("keywords", []) if word.strip()],
-        completing_units=[owner.name], field=record["discipline"], category=record.get("category", ""), trl=trl,
-        stage=_stage_for(trl), ip_forms=rng.sample(["patent", "software_copyright", "know_how"], rng.randint(1, 2)),
-        transfer_modes=rng.sample(list(TransferMode.values), rng.randint(1, 3)), price=price,
-        pricing_method=pricing, teaser=record["abstract"].strip(),
+        completing_units=[owner.name],
+        field=record["discipline"],
+        category=record.get("category", ""),
+        trl=trl,
+        stage=_stage_for(trl),
+        ip_forms=rng.sample(["patent", "software_copyright", "know_how"], rng.randint(1, 2)),
+        transfer_modes=rng.sample(list(TransferMode.values), rng.randint(1, 3)),
+        price=price,
+        pricing_method=pricing,
+        teaser=record["abstract"].strip(),
         confidential_details="（示例保密信息）工艺参数、关键配方与中试数据，签署保密协议后可见。",
         nda_text=NDA_TEXT,
     )
@@ -241,33 +347,104 @@ def _achievement_rows(path: Path) -> Iterator[dict[str, Any]]:
 
 
 DEMO_DEMANDS = (
-    ("ent", "高镍三元正极材料循环寿命提升技术", "现有高镍NCM811电池在1C循环800次后容量保持率低于80%，寻求表面包覆或掺杂改性方案，"
-     "目标1000次循环保持率≥85%。", "电学", ["H01M"], 500000, 2000000, CollaborationMode.JOINT_DEVELOPMENT,
-     Urgency.HIGH, False),
-    ("ent", "储能电站电池簇热失控早期预警算法", "需要基于电压、温度与气体传感数据的热失控早期预警模型，误报率低于1%，可部署在BMS边缘端。",
-     "电学", ["H02J", "G01R"], 300000, 800000, CollaborationMode.COMMISSIONED, Urgency.URGENT, False),
-    ("ent", "锂电池极片涂布厚度在线检测", "涂布线速度60米/分钟条件下，面密度在线检测精度需达到±0.5%，寻求成熟技术许可或联合开发。",
-     "物理", ["G01B", "G01N"], 200000, 600000, CollaborationMode.LICENCE, Urgency.NORMAL, True),
-    ("ent2", "五轴数控机床热误差补偿", "机床连续加工8小时后主轴热伸长导致精度下降，寻求热误差建模与实时补偿技术。",
-     "机械工程；照明；加热；武器；爆破", ["B23Q", "G05B"], 400000, 1200000, CollaborationMode.JOINT_DEVELOPMENT,
-     Urgency.HIGH, False),
-    ("ent2", "精密减速器齿轮低噪声修形设计", "RV减速器在额定负载下噪声超过70分贝，需要齿形修形设计与试验验证服务。",
-     "机械工程；照明；加热；武器；爆破", ["F16H"], 150000, 500000, CollaborationMode.SERVICE, Urgency.NORMAL, False),
-    ("ent2", "工业视觉表面缺陷检测", "需要对金属加工件表面划痕、凹坑进行自动检测，检出率≥99%，节拍小于1秒。",
-     "物理", ["G06T", "G01N"], None, 300000, CollaborationMode.TRANSFER, Urgency.LOW, True),
+    (
+        "ent",
+        "高镍三元正极材料循环寿命提升技术",
+        "现有高镍NCM811电池在1C循环800次后容量保持率低于80%，寻求表面包覆或掺杂改性方案，"
+        "目标1000次循环保持率≥85%。",
+        "电学",
+        ["H01M"],
+        500000,
+        2000000,
+        CollaborationMode.JOINT_DEVELOPMENT,
+        Urgency.HIGH,
+        False,
+    ),
+    (
+        "ent",
+        "储能电站电池簇热失控早期预警算法",
+        "需要基于电压、温度与气体传感数据的热失控早期预警模型，误报率低于1%，可部署在BMS边缘端。",
+        "电学",
+        ["H02J", "G01R"],
+        300000,
+        800000,
+        CollaborationMode.COMMISSIONED,
+        Urgency.URGENT,
+        False,
+    ),
+    (
+        "ent",
+        "锂电池极片涂布厚度在线检测",
+        "涂布线速度60米/分钟条件下，面密度在线检测精度需达到±0.5%，寻求成熟技术许可或联合开发。",
+        "物理",
+        ["G01B", "G01N"],
+        200000,
+        600000,
+        CollaborationMode.LICENCE,
+        Urgency.NORMAL,
+        True,
+    ),
+    (
+        "ent2",
+        "五轴数控机床热误差补偿",
+        "机床连续加工8小时后主轴热伸长导致精度下降，寻求热误差建模与实时补偿技术。",
+        "机械工程；照明；加热；武器；爆破",
+        ["B23Q", "G05B"],
+        400000,
+        1200000,
+        CollaborationMode.JOINT_DEVELOPMENT,
+        Urgency.HIGH,
+        False,
+    ),
+    (
+        "ent2",
+        "精密减速器齿轮低噪声修形设计",
+        "RV减速器在额定负载下噪声超过70分贝，需要齿形修形设计与试验验证服务。",
+        "机械工程；照明；加热；武器；爆破",
+        ["F16H"],
+        150000,
+        500000,
+        CollaborationMode.SERVICE,
+        Urgency.NORMAL,
+        False,
+    ),
+    (
+        "ent2",
+        "工业视觉表面缺陷检测",
+        "需要对金属加工件表面划痕、凹坑进行自动检测，检出率≥99%，节拍小于1秒。",
+        "物理",
+        ["G06T", "G01N"],
+        None,
+        300000,
+        CollaborationMode.TRANSFER,
+        Urgency.LOW,
+        True,
+    ),
 )
 
 
-def _demand_build(index: int, spec: tuple, organizations: dict[str, Organization],
-                  creators: dict[int, User]) -> Demand:
+def _demand_build(
+    index: int, spec: tuple, organizations: dict[str, Organization], creators: dict[int, User]
+) -> Demand:
     org_key, title, description, field, ipc, low, high, mode, urgency, anonymous = spec
     owner = organizations[org_key]
     return Demand(
-        owner=owner, created_by=creators[owner.pk], status=ListingStatus.PUBLISHED, published_at=PUBLISHED_AT,
-        source_key=f"demo-demand:{index}", synthetic_fields=["all"], title=title, description=description,
-        field=field, ipc_hints=ipc, budget_min=Decimal(low) if low else None,
-        budget_max=Decimal(high) if high else None, deadline=date(2027, 6, 30) + timedelta(days=30 * index),
-        collaboration_mode=mode, urgency=urgency, is_anonymous=anonymous,
+        owner=owner,
+        created_by=creators[owner.pk],
+        status=ListingStatus.PUBLISHED,
+        published_at=PUBLISHED_AT,
+        source_key=f"demo-demand:{index}",
+        synthetic_fields=["all"],
+        title=title,
+        description=description,
+        field=field,
+        ipc_hints=ipc,
+        budget_min=Decimal(low) if low else None,
+        budget_max=Decimal(high) if high else None,
+        deadline=date(2027, 6, 30) + timedelta(days=30 * index),
+        collaboration_mode=mode,
+        urgency=urgency,
+        is_anonymous=anonymous,
     )
 
 
@@ -281,11 +458,16 @@ DEMO_EXPERTS = (
 
 def _in_batches(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def _load(model: type[Listing], candidates: Iterable[Listing], progress: Callable[..., Any],
-          description: str, batch_size: int = 1000) -> int:
+def _load(
+    model: type[Listing],
+    candidates: Iterable[Listing],
+    progress: Callable[..., Any],
+    description: str,
+    batch_size: int = 1000,
+) -> int:
     """Create the candidates whose source keys are new, with one `published` event each, batch by batch."""
     existing = set(model.objects.exclude(source_key=None).values_list("source_key", flat=True))
     new = [item for item in candidates if item.source_key not in existing]
@@ -293,10 +475,19 @@ def _load(model: type[Listing], candidates: Iterable[Listing], progress: Callabl
         for batch in _in_batches(new, batch_size):
             with transaction.atomic():
                 created = model.objects.bulk_create(batch)
-                publish_many([ListingPublished(aggregate=model.__name__.lower(), aggregate_id=item.pk,
-                                               version=item.version, status=item.status,
-                                               owner_org_id=item.owner_id, snapshot=listing_snapshot(item))
-                              for item in created])
+                publish_many(
+                    [
+                        ListingPublished(
+                            aggregate=model.__name__.lower(),
+                            aggregate_id=item.pk,
+                            version=item.version,
+                            status=item.status,
+                            owner_org_id=item.owner_id,
+                            snapshot=listing_snapshot(item),
+                        )
+                        for item in created
+                    ]
+                )
             bar.update(len(batch))
     return len(new)
 
@@ -325,8 +516,14 @@ def market_seed(*, data_dir: Path, progress: Callable[..., Any], limit: int | No
     new_experts = 0
     for org_key, name, title, fields, bio in DEMO_EXPERTS:
         _expert, created = Expert.objects.get_or_create(
-            organization=organizations[org_key], name=name,
-            defaults={"title": title, "fields": fields, "bio": bio, "email": f"expert{len(name)}@example.org"},
+            organization=organizations[org_key],
+            name=name,
+            defaults={
+                "title": title,
+                "fields": fields,
+                "bio": bio,
+                "email": f"expert{len(name)}@example.org",
+            },
         )
         new_experts += created
     counts["experts"] = new_experts

@@ -1,5 +1,6 @@
 """Reads for the catalog: what each caller may see, with everything a page needs fetched in a fixed number of
 queries (owners joined, linked patents prefetched)."""
+
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
@@ -21,7 +22,9 @@ def _sortable(queryset: QuerySet, *, price_field: str | None) -> QuerySet:
     """Non-null sort keys, because cursor pagination positions on the first ordering field."""
     queryset = queryset.annotate(published_sort=Coalesce("published_at", "created_at"))
     if price_field:
-        queryset = queryset.annotate(price_sort=Coalesce(price_field, Value(0), output_field=Patent.price.field))
+        queryset = queryset.annotate(
+            price_sort=Coalesce(price_field, Value(0), output_field=Patent.price.field)
+        )
     return queryset
 
 
@@ -65,7 +68,9 @@ def achievement_confidential_allowed(*, achievement: Achievement, user: User | N
 
 
 def review_counts() -> dict[str, int]:
-    counts = {name: model.objects.filter(status=ListingStatus.PENDING).count()
-              for name, model in (("patents", Patent), ("achievements", Achievement), ("demands", Demand))}
+    counts = {
+        name: model.objects.filter(status=ListingStatus.PENDING).count()
+        for name, model in (("patents", Patent), ("achievements", Achievement), ("demands", Demand))
+    }
     counts["orgs"] = Organization.objects.filter(status=OrganizationStatus.PENDING).count()
     return counts

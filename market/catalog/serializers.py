@@ -1,4 +1,5 @@
 """Input and output shapes of the catalog API. Inputs only parse; rules live in the services."""
+
 from typing import Any
 
 from rest_framework import serializers
@@ -31,23 +32,40 @@ class OwnerSerializer(serializers.Serializer):
     county_code = serializers.CharField()
 
 
-LISTING_READ_FIELDS = ("id", "owner", "status", "review_reason", "published_at", "created_at", "updated_at",
-                       "version", "synthetic_fields")
+LISTING_READ_FIELDS = (
+    "id",
+    "owner",
+    "status",
+    "review_reason",
+    "published_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "synthetic_fields",
+)
 
 
 # ---- patents -----------------------------------------------------------------------------------------------
 
+
 class PatentInputSerializer(serializers.Serializer):
     application_number = serializers.CharField(max_length=20)
-    publication_number = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+    publication_number = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, allow_null=True
+    )
     patent_type = serializers.ChoiceField(choices=PatentType.choices, required=False)
     title = serializers.CharField(max_length=300)
     abstract = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     claims_summary = serializers.CharField(required=False, allow_blank=True, max_length=20000)
-    ipc_codes = serializers.ListField(child=serializers.CharField(max_length=20), required=False, max_length=30)
-    applicants = serializers.ListField(child=serializers.CharField(max_length=200), required=False,
-                                       max_length=30)
-    inventors = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=50)
+    ipc_codes = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, max_length=30
+    )
+    applicants = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=30
+    )
+    inventors = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=50
+    )
     filing_date = serializers.DateField()
     publication_date = serializers.DateField(required=False, allow_null=True)
     grant_date = serializers.DateField(required=False, allow_null=True)
@@ -61,30 +79,56 @@ class PatentOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patent
-        fields = (*LISTING_READ_FIELDS, "application_number", "publication_number", "patent_type", "title",
-                  "abstract", "claims_summary", "ipc_codes", "applicants", "inventors", "filing_date",
-                  "publication_date", "grant_date", "legal_status", "expiry_date", "field", "price")
+        fields = (
+            *LISTING_READ_FIELDS,
+            "application_number",
+            "publication_number",
+            "patent_type",
+            "title",
+            "abstract",
+            "claims_summary",
+            "ipc_codes",
+            "applicants",
+            "inventors",
+            "filing_date",
+            "publication_date",
+            "grant_date",
+            "legal_status",
+            "expiry_date",
+            "field",
+            "price",
+        )
 
 
 # ---- achievements ------------------------------------------------------------------------------------------
 
+
 class AchievementInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=300)
-    keywords = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=20)
-    completing_units = serializers.ListField(child=serializers.CharField(max_length=200), required=False,
-                                             max_length=20)
-    registration_number = serializers.CharField(max_length=40, required=False, allow_blank=True,
-                                                allow_null=True)
+    keywords = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, max_length=20
+    )
+    completing_units = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=20
+    )
+    registration_number = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, allow_null=True
+    )
     field = serializers.CharField(max_length=100)
     category = serializers.CharField(max_length=50, required=False, allow_blank=True)
     trl = serializers.IntegerField(min_value=1, max_value=9)
     stage = serializers.ChoiceField(choices=AchievementStage.choices)
-    ip_forms = serializers.ListField(child=serializers.ChoiceField(choices=IpForm.choices), required=False,
-                                     max_length=len(IpForm.choices))
-    patent_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
-                                       max_length=100)
-    transfer_modes = serializers.ListField(child=serializers.ChoiceField(choices=TransferMode.choices),
-                                           required=False, max_length=len(TransferMode.choices))
+    ip_forms = serializers.ListField(
+        child=serializers.ChoiceField(choices=IpForm.choices), required=False, max_length=len(IpForm.choices)
+    )
+    patent_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=100
+    )
+    transfer_modes = serializers.ListField(
+        child=serializers.ChoiceField(choices=TransferMode.choices),
+        required=False,
+        max_length=len(TransferMode.choices),
+    )
     price = serializers.DecimalField(**MONEY, required=False, allow_null=True)
     pricing_method = serializers.ChoiceField(choices=PricingMethod.choices)
     teaser = serializers.CharField(max_length=5000)
@@ -102,9 +146,24 @@ class AchievementOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Achievement
-        fields = (*LISTING_READ_FIELDS, "name", "keywords", "completing_units", "registration_number", "field",
-                  "category", "trl", "stage", "ip_forms", "patent_ids", "transfer_modes", "price",
-                  "pricing_method", "teaser", "nda_required")
+        fields = (
+            *LISTING_READ_FIELDS,
+            "name",
+            "keywords",
+            "completing_units",
+            "registration_number",
+            "field",
+            "category",
+            "trl",
+            "stage",
+            "ip_forms",
+            "patent_ids",
+            "transfer_modes",
+            "price",
+            "pricing_method",
+            "teaser",
+            "nda_required",
+        )
 
     def get_patent_ids(self, achievement: Achievement) -> list[int]:
         return sorted(patent.pk for patent in achievement.patents.all())
@@ -120,8 +179,12 @@ class AchievementDetailSerializer(AchievementOutputSerializer):
     confidential_access = serializers.SerializerMethodField()
 
     class Meta(AchievementOutputSerializer.Meta):
-        fields = (*AchievementOutputSerializer.Meta.fields, "nda_text", "confidential_access",
-                  "confidential_details")
+        fields = (
+            *AchievementOutputSerializer.Meta.fields,
+            "nda_text",
+            "confidential_access",
+            "confidential_details",
+        )
 
     def get_confidential_access(self, achievement: Achievement) -> bool:
         return bool(self.context.get("confidential_allowed"))
@@ -132,11 +195,14 @@ class AchievementDetailSerializer(AchievementOutputSerializer):
 
 # ---- demands -----------------------------------------------------------------------------------------------
 
+
 class DemandInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(max_length=20000)
     field = serializers.CharField(max_length=100)
-    ipc_hints = serializers.ListField(child=serializers.CharField(max_length=20), required=False, max_length=20)
+    ipc_hints = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, max_length=20
+    )
     budget_min = serializers.DecimalField(**MONEY, required=False, allow_null=True)
     budget_max = serializers.DecimalField(**MONEY, required=False, allow_null=True)
     deadline = serializers.DateField(required=False, allow_null=True)
@@ -150,8 +216,19 @@ class DemandOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Demand
-        fields = (*LISTING_READ_FIELDS, "title", "description", "field", "ipc_hints", "budget_min", "budget_max",
-                  "deadline", "collaboration_mode", "urgency", "is_anonymous")
+        fields = (
+            *LISTING_READ_FIELDS,
+            "title",
+            "description",
+            "field",
+            "ipc_hints",
+            "budget_min",
+            "budget_max",
+            "deadline",
+            "collaboration_mode",
+            "urgency",
+            "is_anonymous",
+        )
 
     def get_owner(self, demand: Demand) -> dict[str, Any] | None:
         """An anonymous demand names its enterprise only to the enterprise itself and to reviewers."""
@@ -162,6 +239,7 @@ class DemandOutputSerializer(serializers.ModelSerializer):
 
 
 # ---- experts -----------------------------------------------------------------------------------------------
+
 
 class ExpertInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
@@ -184,8 +262,21 @@ class ExpertOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Expert
-        fields = ("id", "organization", "user", "name", "title", "fields", "bio", "achievements_summary",
-                  "is_public", "contact", "created_at", "updated_at", "version")
+        fields = (
+            "id",
+            "organization",
+            "user",
+            "name",
+            "title",
+            "fields",
+            "bio",
+            "achievements_summary",
+            "is_public",
+            "contact",
+            "created_at",
+            "updated_at",
+            "version",
+        )
 
     def get_contact(self, expert: Expert) -> dict[str, str] | None:
         """Contact details only for signed-in users."""
@@ -195,6 +286,7 @@ class ExpertOutputSerializer(serializers.ModelSerializer):
 
 
 # ---- review ------------------------------------------------------------------------------------------------
+
 
 class RejectInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)

@@ -1,5 +1,6 @@
 """Writes for the catalog. Every function is one transaction that changes rows and publishes one event;
 permission checks live here so no caller can skip them."""
+
 import calendar
 from collections.abc import Iterable
 from datetime import date
@@ -17,8 +18,8 @@ from market.catalog.models import (
     Achievement,
     Demand,
     Expert,
-    Listing,
     LegalStatus,
+    Listing,
     ListingStatus,
     NdaAcceptance,
     Patent,
@@ -51,8 +52,14 @@ from market.events.publishing import publish
 ListingT = TypeVar("ListingT", bound=Listing)
 
 #: publication kind code -> patent type it implies
-_KIND_TO_TYPE = {"A": "invention", "B": "invention", "C": "invention", "U": "utility_model",
-                 "Y": "utility_model", "S": "design"}
+_KIND_TO_TYPE = {
+    "A": "invention",
+    "B": "invention",
+    "C": "invention",
+    "U": "utility_model",
+    "Y": "utility_model",
+    "S": "design",
+}
 
 
 def _aggregate(instance: Listing | Expert) -> str:
@@ -61,14 +68,29 @@ def _aggregate(instance: Listing | Expert) -> str:
 
 def _fact(fact_class: type[ListingFact], instance: Listing | Expert, **extra: Any) -> ListingFact:
     owner_id = instance.organization_id if isinstance(instance, Expert) else instance.owner_id
-    status = "published" if isinstance(instance, Expert) and instance.is_public else getattr(
-        instance, "status", "hidden")
-    return fact_class(aggregate=_aggregate(instance), aggregate_id=instance.pk, version=instance.version,
-                      status=status, owner_org_id=owner_id, snapshot=listing_snapshot(instance), **extra)
+    status = (
+        "published"
+        if isinstance(instance, Expert) and instance.is_public
+        else getattr(instance, "status", "hidden")
+    )
+    return fact_class(
+        aggregate=_aggregate(instance),
+        aggregate_id=instance.pk,
+        version=instance.version,
+        status=status,
+        owner_org_id=owner_id,
+        snapshot=listing_snapshot(instance),
+        **extra,
+    )
 
 
-def _save_and_publish(instance: Listing | Expert, event_for: Any, *, m2m: dict[str, Iterable] | None = None,
-                      is_new: bool = False) -> None:
+def _save_and_publish(
+    instance: Listing | Expert,
+    event_for: Any,
+    *,
+    m2m: dict[str, Iterable] | None = None,
+    is_new: bool = False,
+) -> None:
     """Validate, save, set many-to-many fields and publish, all in the caller's transaction."""
     if not is_new:
         instance.bump_version()
@@ -139,7 +161,11 @@ def _achievement_check(achievement: Achievement, patents: Iterable[Patent] | Non
 
 def _demand_check(demand: Demand, *, is_new: bool) -> None:
     errors: dict[str, list[str]] = {}
-    if demand.budget_min is not None and demand.budget_max is not None and demand.budget_min > demand.budget_max:
+    if (
+        demand.budget_min is not None
+        and demand.budget_max is not None
+        and demand.budget_min > demand.budget_max
+    ):
         errors["budget_max"] = [_("The upper budget must not be below the lower budget.")]
     if is_new and demand.deadline and demand.deadline < timezone.localdate():
         errors["deadline"] = [_("The deadline is in the past.")]
@@ -193,26 +219,33 @@ def _patents_resolve(patent_ids: list[int] | None) -> list[Patent] | None:
     return patents
 
 
-def achievement_create(*, user: User, data: dict[str, Any], patent_ids: list[int] | None = None) -> Achievement:
+def achievement_create(
+    *, user: User, data: dict[str, Any], patent_ids: list[int] | None = None
+) -> Achievement:
     if not can_list_supply(user):
         raise Forbidden(_("Only members of approved universities and institutes list achievements."))
     patents = _patents_resolve(patent_ids)
     achievement = Achievement(owner=user.organization, created_by=user, **data)
     _achievement_check(achievement, patents)
-    _save_and_publish(achievement, lambda a: _fact(ListingCreated, a), m2m={"patents": patents or []},
-                      is_new=True)
+    _save_and_publish(
+        achievement, lambda a: _fact(ListingCreated, a), m2m={"patents": patents or []}, is_new=True
+    )
     return achievement
 
 
-def achievement_update(*, achievement: Achievement, user: User, data: dict[str, Any],
-                       patent_ids: list[int] | None = None) -> Achievement:
+def achievement_update(
+    *, achievement: Achievement, user: User, data: dict[str, Any], patent_ids: list[int] | None = None
+) -> Achievement:
     _require_member(achievement, user)
     _require_editable(achievement)
     patents = _patents_resolve(patent_ids)
     _apply(achievement, data)
     _achievement_check(achievement, patents)
-    _save_and_publish(achievement, lambda a: _fact(ListingUpdated, a),
-                      m2m={"patents": patents} if patents is not None else None)
+    _save_and_publish(
+        achievement,
+        lambda a: _fact(ListingUpdated, a),
+        m2m={"patents": patents} if patents is not None else None,
+    )
     return achievement
 
 
@@ -224,11 +257,18 @@ def achievement_accept_nda(*, achievement: Achievement, user: User) -> NdaAccept
         raise Conflict(_("This achievement has no confidential details."), code="no_nda")
     with transaction.atomic():
         acceptance, created = NdaAcceptance.objects.get_or_create(
-            achievement=achievement, user=user, defaults={"nda_text": achievement.nda_text})
+            achievement=achievement, user=user, defaults={"nda_text": achievement.nda_text}
+        )
         if created:
-            publish(NdaAccepted(aggregate="achievement", aggregate_id=achievement.pk,
-                                version=achievement.version, user_id=user.pk,
-                                organization_id=user.organization_id))
+            publish(
+                NdaAccepted(
+                    aggregate="achievement",
+                    aggregate_id=achievement.pk,
+                    version=achievement.version,
+                    user_id=user.pk,
+                    organization_id=user.organization_id,
+                )
+            )
     return acceptance
 
 
@@ -250,15 +290,19 @@ def demand_update(*, demand: Demand, user: User, data: dict[str, Any]) -> Demand
     return demand
 
 
-def _transition(listing: ListingT, *, allowed_from: set[str], to: str, fact: type[ListingFact],
-                **extra: Any) -> ListingT:
+def _transition(
+    listing: ListingT, *, allowed_from: set[str], to: str, fact: type[ListingFact], **extra: Any
+) -> ListingT:
     """Move a listing between statuses under a row lock, so two reviewers or a reviewer and the owner never
     both win."""
     with transaction.atomic():
         locked = type(listing).objects.select_for_update().get(pk=listing.pk)
         if locked.status not in allowed_from:
-            raise Conflict(_("This action is not possible while the listing is %(status)s.")
-                           % {"status": locked.get_status_display()}, code="invalid_transition")
+            raise Conflict(
+                _("This action is not possible while the listing is %(status)s.")
+                % {"status": locked.get_status_display()},
+                code="invalid_transition",
+            )
         locked.status = to
         for name, value in extra.items():
             setattr(locked, name, value)
@@ -273,30 +317,47 @@ def listing_submit(*, listing: ListingT, user: User) -> ListingT:
     _require_member(listing, user)
     if not listing.owner.is_approved:
         raise Forbidden(_("Your organization is still awaiting review."))
-    return _transition(listing, allowed_from=set(EDITABLE_STATUSES), to=ListingStatus.PENDING,
-                       fact=ListingSubmitted, review_reason="")
+    return _transition(
+        listing,
+        allowed_from=set(EDITABLE_STATUSES),
+        to=ListingStatus.PENDING,
+        fact=ListingSubmitted,
+        review_reason="",
+    )
 
 
 def listing_withdraw(*, listing: ListingT, user: User) -> ListingT:
     _require_member(listing, user)
-    return _transition(listing, allowed_from={ListingStatus.PENDING, ListingStatus.PUBLISHED},
-                       to=ListingStatus.WITHDRAWN, fact=ListingWithdrawn)
+    return _transition(
+        listing,
+        allowed_from={ListingStatus.PENDING, ListingStatus.PUBLISHED},
+        to=ListingStatus.WITHDRAWN,
+        fact=ListingWithdrawn,
+    )
 
 
 def listing_close(*, listing: ListingT, user: User) -> ListingT:
     """The owner marks a published listing as done (sold, filled, no longer offered)."""
     _require_member(listing, user)
-    return _transition(listing, allowed_from={ListingStatus.PUBLISHED}, to=ListingStatus.CLOSED,
-                       fact=ListingClosed)
+    return _transition(
+        listing, allowed_from={ListingStatus.PUBLISHED}, to=ListingStatus.CLOSED, fact=ListingClosed
+    )
 
 
 def listing_approve(*, listing: ListingT, reviewer: User) -> ListingT:
     if not is_reviewer(reviewer):
         raise Forbidden(_("Only platform administrators review listings."))
     now = timezone.now()
-    return _transition(listing, allowed_from={ListingStatus.PENDING}, to=ListingStatus.PUBLISHED,
-                       fact=ListingPublished, reviewed_by=reviewer, reviewed_at=now, review_reason="",
-                       published_at=now)
+    return _transition(
+        listing,
+        allowed_from={ListingStatus.PENDING},
+        to=ListingStatus.PUBLISHED,
+        fact=ListingPublished,
+        reviewed_by=reviewer,
+        reviewed_at=now,
+        review_reason="",
+        published_at=now,
+    )
 
 
 def listing_reject(*, listing: ListingT, reviewer: User, reason: str) -> ListingT:
@@ -304,9 +365,15 @@ def listing_reject(*, listing: ListingT, reviewer: User, reason: str) -> Listing
         raise Forbidden(_("Only platform administrators review listings."))
     if not reason.strip():
         raise ValidationError({"reason": [_("A rejection needs a reason the owner can act on.")]})
-    return _transition(listing, allowed_from={ListingStatus.PENDING}, to=ListingStatus.REJECTED,
-                       fact=ListingRejected, reviewed_by=reviewer, reviewed_at=timezone.now(),
-                       review_reason=reason.strip())
+    return _transition(
+        listing,
+        allowed_from={ListingStatus.PENDING},
+        to=ListingStatus.REJECTED,
+        fact=ListingRejected,
+        reviewed_by=reviewer,
+        reviewed_at=timezone.now(),
+        review_reason=reason.strip(),
+    )
 
 
 def _require_expert_editor(expert: Expert, user: User) -> None:

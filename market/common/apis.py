@@ -1,4 +1,5 @@
 """Pieces every API module uses."""
+
 from typing import Any
 
 from rest_framework.permissions import BasePermission

@@ -2,6 +2,7 @@
 
 Services raise `ApplicationError` (or Django's `ValidationError`/`PermissionDenied`); views never build error
 bodies themselves, so every failure reaches clients in the same form."""
+
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -49,8 +50,10 @@ def _flatten(detail: Any) -> Any:
 
 def _django_validation_fields(error: DjangoValidationError) -> dict[str, Any]:
     if hasattr(error, "error_dict"):
-        return {field: [str(message) for e in errors for message in e.messages] for field, errors in
-                error.error_dict.items()}
+        return {
+            field: [str(message) for e in errors for message in e.messages]
+            for field, errors in error.error_dict.items()
+        }
     return {"non_field_errors": [str(message) for message in error.messages]}
 
 

@@ -1,4 +1,5 @@
 """Filters every catalog list shares: region by administrative code, IPC prefix, date and number ranges."""
+
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -37,7 +38,9 @@ class IpcPrefixFilter(filters.CharFilter):
     field_class = forms.RegexField
 
     def __init__(self, *, array_path: str, **kwargs):
-        kwargs.setdefault("help_text", _("IPC section, class, subclass or group prefix, e.g. H01M or H01M 4/"))
+        kwargs.setdefault(
+            "help_text", _("IPC section, class, subclass or group prefix, e.g. H01M or H01M 4/")
+        )
         super().__init__(regex=IPC_PREFIX_PATTERN, **kwargs)
         self.array_path = array_path
 
@@ -53,5 +56,6 @@ class IpcPrefixFilter(filters.CharFilter):
 def money_filter(field_name: str, lookup_expr: str, **kwargs) -> filters.NumberFilter:
     """An amount in yuan, bounded like the model fields (14 digits, 2 decimals) so no value reaches the
     database that it cannot compare."""
-    return filters.NumberFilter(field_name=field_name, lookup_expr=lookup_expr, min_value=0, max_digits=14,
-                                decimal_places=2, **kwargs)
+    return filters.NumberFilter(
+        field_name=field_name, lookup_expr=lookup_expr, min_value=0, max_digits=14, decimal_places=2, **kwargs
+    )

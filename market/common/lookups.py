@@ -1,5 +1,6 @@
 """`<array field>__any_startswith=H01M`: true when any element starts with the value. IPC filters use it so
 `H01M` finds `H01M 4/525` without unnesting in Python."""
+
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
@@ -18,5 +19,7 @@ class AnyStartsWith(Lookup):
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return (f"EXISTS (SELECT 1 FROM unnest({lhs}) AS element WHERE element LIKE {rhs})",
-                [*lhs_params, *rhs_params])
+        return (
+            f"EXISTS (SELECT 1 FROM unnest({lhs}) AS element WHERE element LIKE {rhs})",
+            [*lhs_params, *rhs_params],
+        )

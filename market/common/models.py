@@ -1,4 +1,5 @@
 """Shared model bases."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

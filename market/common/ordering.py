@@ -1,7 +1,8 @@
 """`?ordering=` with public names mapped to sortable expressions.
 
-Cursor pagination keys its position on the first ordering field, so that field must never be NULL; views map a
-public name (`price`) to a coalesced annotation (`price_sort`) their selector provides."""
+Cursor pagination keys its position on the first ordering field, so that field must never be NULL; views
+map a public name (`price`) to a coalesced annotation (`price_sort`) their selector provides."""
+
 from typing import Any
 
 from django.db.models import QuerySet

@@ -1,4 +1,5 @@
 """Cursor pagination everywhere: stable under inserts, constant cost at any depth."""
+
 from rest_framework import pagination
 
 

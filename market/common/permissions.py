@@ -1,4 +1,5 @@
 """Who may do what, as plain predicates shared by services (which enforce) and serializers (which show)."""
+
 from typing import Any
 
 from market.accounts.models import SUPPLIER_TYPES, OrganizationType
@@ -9,8 +10,12 @@ def is_reviewer(user: Any) -> bool:
 
 
 def belongs_to(user: Any, organization_id: int | None) -> bool:
-    return bool(user and user.is_authenticated and organization_id is not None
-                and user.organization_id == organization_id)
+    return bool(
+        user
+        and user.is_authenticated
+        and organization_id is not None
+        and user.organization_id == organization_id
+    )
 
 
 def is_admin_of(user: Any, organization_id: int | None) -> bool:

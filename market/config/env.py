@@ -1,4 +1,5 @@
 """One shared reader of the process environment, so every settings module parses values the same way."""
+
 from pathlib import Path
 
 import environ

@@ -1,5 +1,6 @@
 """Core Django settings. Each integration (database, cache, DRF, auth) has its own module under
 `integrations/`; every value can be overridden from the environment."""
+
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -87,6 +88,8 @@ LOGGING = {
 }
 
 # Where the real sample data lives (the shared/ folder beside the repository by default).
-MARKET_SAMPLE_DATA_DIR = Path(env.str("MARKET_SAMPLE_DATA_DIR", default=str(REPO_ROOT.parent / "shared" / "data")))
+MARKET_SAMPLE_DATA_DIR = Path(
+    env.str("MARKET_SAMPLE_DATA_DIR", default=str(REPO_ROOT.parent / "shared" / "data"))
+)
 # Password of every demo account the seed command creates (local use only).
 MARKET_DEMO_PASSWORD = env.str("MARKET_DEMO_PASSWORD", default="demo-market-2026")

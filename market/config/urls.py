@@ -1,4 +1,5 @@
 """URL map: the v1 API, its OpenAPI schema and docs, the admin and a language switch."""
+
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -23,15 +24,29 @@ api_v1 = [
     path("users/me/", accounts_apis.MeApi.as_view(), name="me"),
     path("review/", catalog_apis.ReviewSummaryApi.as_view(), name="review-summary"),
     path("review/orgs/", accounts_apis.OrganizationReviewQueueApi.as_view(), name="review-orgs"),
-    path("review/orgs/<int:pk>/approve/", accounts_apis.OrganizationReviewDecisionApi.as_view(decision="approve"),
-         name="review-org-approve"),
-    path("review/orgs/<int:pk>/reject/", accounts_apis.OrganizationReviewDecisionApi.as_view(decision="reject"),
-         name="review-org-reject"),
-    re_path(rf"^review/(?P<kind>{review_kinds})/$", catalog_apis.ReviewQueueApi.as_view(), name="review-queue"),
-    re_path(rf"^review/(?P<kind>{review_kinds})/(?P<pk>[0-9]+)/approve/$",
-            catalog_apis.ReviewDecisionApi.as_view(decision="approve"), name="review-approve"),
-    re_path(rf"^review/(?P<kind>{review_kinds})/(?P<pk>[0-9]+)/reject/$",
-            catalog_apis.ReviewDecisionApi.as_view(decision="reject"), name="review-reject"),
+    path(
+        "review/orgs/<int:pk>/approve/",
+        accounts_apis.OrganizationReviewDecisionApi.as_view(decision="approve"),
+        name="review-org-approve",
+    ),
+    path(
+        "review/orgs/<int:pk>/reject/",
+        accounts_apis.OrganizationReviewDecisionApi.as_view(decision="reject"),
+        name="review-org-reject",
+    ),
+    re_path(
+        rf"^review/(?P<kind>{review_kinds})/$", catalog_apis.ReviewQueueApi.as_view(), name="review-queue"
+    ),
+    re_path(
+        rf"^review/(?P<kind>{review_kinds})/(?P<pk>[0-9]+)/approve/$",
+        catalog_apis.ReviewDecisionApi.as_view(decision="approve"),
+        name="review-approve",
+    ),
+    re_path(
+        rf"^review/(?P<kind>{review_kinds})/(?P<pk>[0-9]+)/reject/$",
+        catalog_apis.ReviewDecisionApi.as_view(decision="reject"),
+        name="review-reject",
+    ),
     path("", include(router.urls)),
 ]
 

@@ -3,6 +3,7 @@
 Type names follow `market.<aggregate>.<fact>.v<major>`; one topic per aggregate keeps an aggregate's events in
 order. Listing facts share one payload shape across patents, achievements, demands and experts, so each fact
 is one class and the aggregate is a field."""
+
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 

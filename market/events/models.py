@@ -1,4 +1,5 @@
 """The transactional outbox: one JSON row per event, written in the same transaction as the domain rows."""
+
 import uuid
 
 from django.db import models
@@ -21,7 +22,9 @@ class OutboxEvent(models.Model):
         verbose_name = _("outbox event")
         verbose_name_plural = _("outbox events")
         indexes = [
-            models.Index(fields=["created_at"], name="outbox_unsent_idx", condition=models.Q(sent_at__isnull=True))
+            models.Index(
+                fields=["created_at"], name="outbox_unsent_idx", condition=models.Q(sent_at__isnull=True)
+            )
         ]
 
     def __str__(self) -> str:

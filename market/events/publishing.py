@@ -1,5 +1,6 @@
 """`publish(event)`: the only way the core announces a fact. It writes an outbox row in the caller's
 transaction, so a rolled-back write leaves no event and a committed one is relayed to Kafka later."""
+
 from collections.abc import Iterable
 
 from django.conf import settings

@@ -1,4 +1,5 @@
 """Redis cache: holds throttling counters, shared between every web process."""
+
 from market.config.env import env
 
 CACHES = {

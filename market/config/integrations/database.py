@@ -1,4 +1,5 @@
 """PostgreSQL, the source of truth. DATABASE_URL overrides the local trust-auth default."""
+
 from market.config.env import env
 
 DATABASES = {

@@ -1,4 +1,5 @@
 """Django REST framework, JWT bearer tokens and the OpenAPI schema."""
+
 from datetime import timedelta
 
 from market.config.env import env

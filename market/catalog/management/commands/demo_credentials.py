@@ -1,4 +1,5 @@
 """`manage.py demo_credentials`: print the demo users, their roles and the shared demo password."""
+
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -11,8 +12,10 @@ class Command(BaseCommand):
     help = "Print the demo accounts created by seed_market."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        users = {user.username: user for user in
-                 User.objects.filter(username__in=DEMO_USERS).select_related("organization")}
+        users = {
+            user.username: user
+            for user in User.objects.filter(username__in=DEMO_USERS).select_related("organization")
+        }
         self.stdout.write(f"  Demo accounts (password for all: {demo_password()}):")
         for username in DEMO_USERS:
             user = users.get(username)

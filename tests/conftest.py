@@ -1,0 +1,85 @@
+"""Shared fixtures: one approved organization of every type, a user for every role, and API clients."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from market.accounts.models import Organization, OrganizationStatus, OrganizationType, OrgRole, User
+from tests import factories
+
+
+@dataclass
+class Cast:
+    """The people of a small market: every organization type and every role."""
+
+    university: Organization
+    institute: Organization
+    enterprise: Organization
+    enterprise2: Organization
+    intermediary: Organization
+    government: Organization
+    pending_university: Organization
+    platform_admin: User
+    uni_admin: User
+    uni_member: User
+    inst_member: User
+    ent_admin: User
+    ent_member: User
+    ent2_member: User
+    broker: User
+    gov_member: User
+    pending_member: User
+    orgless: User
+
+
+@pytest.fixture(autouse=True)
+def _clear_throttle_counters() -> None:
+    """Throttle counters live in Redis; each test starts with none."""
+    cache.clear()
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    university = factories.organization(OrganizationType.UNIVERSITY, county_code="330106")
+    institute = factories.organization(OrganizationType.INSTITUTE, county_code="320102")
+    enterprise = factories.organization(OrganizationType.ENTERPRISE, county_code="330127")
+    enterprise2 = factories.organization(OrganizationType.ENTERPRISE, county_code="440305")
+    intermediary = factories.organization(OrganizationType.INTERMEDIARY)
+    government = factories.organization(OrganizationType.GOVERNMENT)
+    pending = factories.organization(OrganizationType.UNIVERSITY, status=OrganizationStatus.PENDING)
+    return Cast(
+        university=university,
+        institute=institute,
+        enterprise=enterprise,
+        enterprise2=enterprise2,
+        intermediary=intermediary,
+        government=government,
+        pending_university=pending,
+        platform_admin=factories.user(None, platform_admin=True, username="reviewer"),
+        uni_admin=factories.user(university, role=OrgRole.ORG_ADMIN, username="uni_admin"),
+        uni_member=factories.user(university, username="uni_member"),
+        inst_member=factories.user(institute, username="inst_member"),
+        ent_admin=factories.user(enterprise, role=OrgRole.ORG_ADMIN, username="ent_admin"),
+        ent_member=factories.user(enterprise, username="ent_member"),
+        ent2_member=factories.user(enterprise2, username="ent2_member"),
+        broker=factories.user(intermediary, username="broker"),
+        gov_member=factories.user(government, username="gov_member"),
+        pending_member=factories.user(pending, role=OrgRole.ORG_ADMIN, username="pending_member"),
+        orgless=factories.user(None, username="orgless"),
+    )
+
+
+@pytest.fixture
+def api() -> Callable[[User | None], APIClient]:
+    """`api(user)` is a client signed in as that user; `api(None)` is anonymous."""
+
+    def make(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
