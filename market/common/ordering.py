@@ -11,7 +11,7 @@ from rest_framework.request import Request
 
 
 class MappedOrderingFilter(OrderingFilter):
-    """Reads `view.ordering_map` ({public name: queryset expression}) and always ends with an `id` tiebreak."""
+    """Reads `view.ordering_map` ({public name: queryset expression}); always ends with an `id` tiebreak."""
 
     def get_valid_fields(self, queryset: QuerySet, view: Any, context: dict | None = None) -> list:
         return [(name, name) for name in getattr(view, "ordering_map", {})]
