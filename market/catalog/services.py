@@ -50,6 +50,10 @@ from market.events.catalogue import (
 from market.events.publishing import publish
 
 ListingT = TypeVar("ListingT", bound=Listing)
+ModelT = TypeVar("ModelT", bound=Listing | Expert)
+#: relations the event snapshot reads, fetched together with the locked row
+_RELATED: dict[type, tuple[str, ...]] = {
+    Patent: ("owner",), Achievement: ("owner",), Demand: ("owner",), Expert: ("organization",)}
 
 #: publication kind code -> patent type it implies
 _KIND_TO_TYPE = {
@@ -187,6 +191,12 @@ def _require_editable(listing: Listing) -> None:
         raise Conflict(_("Withdraw the listing before editing it."), code="not_editable")
 
 
+def _lock(instance: ModelT) -> ModelT:
+    """Re-read a row under a lock, so concurrent edits serialize and every change gets its own version."""
+    return type(instance).objects.select_related(*_RELATED.get(type(instance), ())).select_for_update(
+        of=("self",)).get(pk=instance.pk)
+
+
 def _apply(instance: Any, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         setattr(instance, name, value)
@@ -203,10 +213,12 @@ def patent_create(*, user: User, data: dict[str, Any]) -> Patent:
 
 def patent_update(*, patent: Patent, user: User, data: dict[str, Any]) -> Patent:
     _require_member(patent, user)
-    _require_editable(patent)
-    _apply(patent, data)
-    _patent_prepare(patent)
-    _save_and_publish(patent, lambda p: _fact(ListingUpdated, p))
+    with transaction.atomic():
+        patent = _lock(patent)
+        _require_editable(patent)
+        _apply(patent, data)
+        _patent_prepare(patent)
+        _save_and_publish(patent, lambda p: _fact(ListingUpdated, p))
     return patent
 
 
@@ -237,15 +249,17 @@ def achievement_update(
     *, achievement: Achievement, user: User, data: dict[str, Any], patent_ids: list[int] | None = None
 ) -> Achievement:
     _require_member(achievement, user)
-    _require_editable(achievement)
     patents = _patents_resolve(patent_ids)
-    _apply(achievement, data)
-    _achievement_check(achievement, patents)
-    _save_and_publish(
-        achievement,
-        lambda a: _fact(ListingUpdated, a),
-        m2m={"patents": patents} if patents is not None else None,
-    )
+    with transaction.atomic():
+        achievement = _lock(achievement)
+        _require_editable(achievement)
+        _apply(achievement, data)
+        _achievement_check(achievement, patents)
+        _save_and_publish(
+            achievement,
+            lambda a: _fact(ListingUpdated, a),
+            m2m={"patents": patents} if patents is not None else None,
+        )
     return achievement
 
 
@@ -283,10 +297,12 @@ def demand_create(*, user: User, data: dict[str, Any]) -> Demand:
 
 def demand_update(*, demand: Demand, user: User, data: dict[str, Any]) -> Demand:
     _require_member(demand, user)
-    _require_editable(demand)
-    _apply(demand, data)
-    _demand_check(demand, is_new="deadline" in data)
-    _save_and_publish(demand, lambda d: _fact(ListingUpdated, d))
+    with transaction.atomic():
+        demand = _lock(demand)
+        _require_editable(demand)
+        _apply(demand, data)
+        _demand_check(demand, is_new="deadline" in data)
+        _save_and_publish(demand, lambda d: _fact(ListingUpdated, d))
     return demand
 
 
@@ -396,6 +412,8 @@ def expert_create(*, user: User, data: dict[str, Any], for_self: bool) -> Expert
 
 def expert_update(*, expert: Expert, user: User, data: dict[str, Any]) -> Expert:
     _require_expert_editor(expert, user)
-    _apply(expert, data)
-    _save_and_publish(expert, lambda e: _fact(ListingUpdated, e))
+    with transaction.atomic():
+        expert = _lock(expert)
+        _apply(expert, data)
+        _save_and_publish(expert, lambda e: _fact(ListingUpdated, e))
     return expert

@@ -44,4 +44,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ListingStatusEnum": "market.catalog.models.ListingStatus",
+        "OrganizationStatusEnum": "market.accounts.models.OrganizationStatus",
+    },
 }
