@@ -83,3 +83,18 @@ def api() -> Callable[[User | None], APIClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def broker(tmp_path, settings):
+    """A fresh noida-db (Kafka + Elasticsearch stand-in) on free ports, stopped by PID after the test; the
+    settings point the relay and consumers at it."""
+    from services.common.embedded import EmbeddedBroker
+
+    embedded = EmbeddedBroker(data_dir=tmp_path / "noida").start()
+    settings.KAFKA_BOOTSTRAP_SERVERS = [embedded.kafka_bootstrap]
+    settings.CONSUMER_HEALTH_DIR = str(tmp_path)
+    try:
+        yield embedded
+    finally:
+        embedded.stop()

@@ -9,6 +9,7 @@ from market.config.env import PACKAGE_ROOT, REPO_ROOT, env
 from market.config.integrations.cache import *  # noqa: F403
 from market.config.integrations.database import *  # noqa: F403
 from market.config.integrations.drf import *  # noqa: F403
+from market.config.integrations.kafka import *  # noqa: F403
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me-in-production")
@@ -24,12 +25,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework_simplejwt",  # for its zh_Hans messages; it has no models
     "django_filters",
     "drf_spectacular",
     "market.common",
     "market.accounts",
     "market.catalog",
     "market.events",
+    "services.common",
+    "services.audit",
 ]
 
 MIDDLEWARE = [

@@ -109,3 +109,34 @@ class OrganizationReviewed(Event):
     fact: ClassVar[str] = "reviewed"
     status: str
     reason: str
+
+
+LISTING_FACTS: tuple[type[ListingFact], ...] = (
+    ListingCreated,
+    ListingUpdated,
+    ListingSubmitted,
+    ListingPublished,
+    ListingRejected,
+    ListingWithdrawn,
+    ListingClosed,
+)
+#: facts an expert profile has (profiles are not reviewed listings)
+PROFILE_FACTS: tuple[type[ListingFact], ...] = (ListingCreated, ListingUpdated)
+
+
+def _type_name(event_class: type[Event], aggregate: str) -> str:
+    return f"market.{aggregate}.{event_class.fact}.v{event_class.major}"
+
+
+#: every event type the core publishes: type name -> (payload class, aggregate)
+EVENT_TYPES: dict[str, tuple[type[Event], str]] = {
+    **{
+        _type_name(cls, aggregate): (cls, aggregate)
+        for aggregate in ("patent", "achievement", "demand")
+        for cls in LISTING_FACTS
+    },
+    **{_type_name(cls, "expert"): (cls, "expert") for cls in PROFILE_FACTS},
+    _type_name(NdaAccepted, "achievement"): (NdaAccepted, "achievement"),
+    _type_name(OrganizationRegistered, "organization"): (OrganizationRegistered, "organization"),
+    _type_name(OrganizationReviewed, "organization"): (OrganizationReviewed, "organization"),
+}

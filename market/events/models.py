@@ -22,9 +22,22 @@ class OutboxEvent(models.Model):
         verbose_name = _("outbox event")
         verbose_name_plural = _("outbox events")
         indexes = [
+            # the relay's claim: oldest unsent first
             models.Index(
-                fields=["created_at"], name="outbox_unsent_idx", condition=models.Q(sent_at__isnull=True)
-            )
+                fields=["created_at", "id"],
+                name="outbox_unsent_idx",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+            # the relay's per-key order check: is an older event of this key still unsent?
+            models.Index(
+                fields=["key", "created_at"],
+                name="outbox_unsent_key_idx",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+            # purging delivered rows
+            models.Index(
+                fields=["sent_at"], name="outbox_sent_idx", condition=models.Q(sent_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

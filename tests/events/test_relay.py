@@ -1,0 +1,224 @@
+"""The outbox relay against the real broker: every event arrives as a valid CloudEvent, in per-key order,
+exactly once, also across a broker outage and with several relays at once."""
+
+import json
+from collections import defaultdict
+
+import pytest
+from cloudevents.v1.kafka import KafkaMessage, from_binary
+from jsonschema import Draft202012Validator
+
+from market.events.catalogue import EVENT_TYPES
+from market.events.models import OutboxEvent
+from market.events.relay import OutboxRelay
+from market.events.schemas import stored_snapshots
+from services.audit.consumer import SPEC as AUDIT
+from services.audit.models import AuditEntry
+from services.common.consumer import wait_until
+from tests import factories
+from tests.events.kit import ALL_TOPICS, consumer_loop, read_topics, relay_all, relay_loop, running, unsent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PATENT = {"title": "一种锂离子电池负极材料", "filing_date": "2021-03-04", "ipc_codes": ["H01M 4/583"]}
+
+
+def _scenario(cast, api) -> None:
+    """A bit of everything: organization registration and review, listings through their workflow, NDA."""
+    anonymous, member, reviewer = api(None), api(cast.uni_member), api(cast.platform_admin)
+    registered = anonymous.post(
+        "/api/v1/orgs/",
+        {
+            "name": "新大学",
+            "org_type": "university",
+            "credit_code": factories.credit_code(990001),
+            "county_code": "330106",
+            "admin_username": "new_admin",
+            "admin_password": "Long-enough-pass-42",
+        },
+        format="json",
+    )
+    assert registered.status_code == 201, registered.json()
+    assert reviewer.post(f"/api/v1/review/orgs/{registered.json()['id']}/approve/").status_code == 200
+    patent = member.post(
+        "/api/v1/patents/",
+        {**PATENT, "application_number": factories.application_number(4242)},
+        format="json",
+    ).json()
+    assert (
+        member.patch(f"/api/v1/patents/{patent['id']}/", {"abstract": "摘要"}, format="json").status_code
+        == 200
+    )
+    assert member.post(f"/api/v1/patents/{patent['id']}/submit/").status_code == 200
+    assert (
+        reviewer.post(
+            f"/api/v1/review/patents/{patent['id']}/reject/", {"reason": "缺少摘要细节"}, format="json"
+        ).status_code
+        == 200
+    )
+    assert member.post(f"/api/v1/patents/{patent['id']}/submit/").status_code == 200
+    assert reviewer.post(f"/api/v1/review/patents/{patent['id']}/approve/").status_code == 200
+    assert member.post(f"/api/v1/patents/{patent['id']}/withdraw/").status_code == 200
+    achievement = factories.achievement(cast.university)
+    assert api(cast.ent_member).post(f"/api/v1/achievements/{achievement.pk}/nda/").status_code == 200
+    demand = (
+        api(cast.ent_member)
+        .post(
+            "/api/v1/demands/",
+            {
+                "title": "储能热管理",
+                "description": "需要液冷方案",
+                "field": "电学",
+                "collaboration_mode": "service",
+                "is_anonymous": True,
+            },
+            format="json",
+        )
+        .json()
+    )
+    assert api(cast.ent_member).post(f"/api/v1/demands/{demand['id']}/submit/").status_code == 200
+    assert reviewer.post(f"/api/v1/review/demands/{demand['id']}/approve/").status_code == 200
+    assert api(cast.ent_member).post(f"/api/v1/demands/{demand['id']}/close/").status_code == 200
+    assert (
+        api(cast.uni_admin)
+        .post("/api/v1/experts/", {"name": "李教授", "fields": ["储能"]}, format="json")
+        .status_code
+        == 201
+    )
+
+
+def test_every_event_of_a_scenario_arrives_as_a_valid_cloudevent(cast, api, broker):
+    _scenario(cast, api)
+    produced = {str(row.id): row for row in OutboxEvent.objects.all()}
+    assert len(produced) >= 15
+
+    assert relay_all(broker) == len(produced)
+    assert unsent() == 0
+    records = read_topics(broker, ALL_TOPICS, expected=len(produced))
+
+    assert len(records) == len(produced)
+    seen = set()
+    for record in records:
+        event = from_binary(
+            KafkaMessage(dict(record.headers), record.key, record.value), data_unmarshaller=json.loads
+        )
+        assert event["specversion"] == "1.0"
+        assert event["datacontenttype"] == "application/json"
+        row = produced[event["id"]]
+        assert (event["type"], event["source"], record.topic, record.key.decode()) == (
+            row.type,
+            "/market/core",
+            row.topic,
+            row.key,
+        )
+        assert event["time"]
+        assert event.get_data() == row.data
+        for snapshot in stored_snapshots(event["type"]):
+            Draft202012Validator(snapshot).validate(event.get_data())
+        seen.add(event["id"])
+    assert seen == set(produced)
+    assert {row.type for row in produced.values()} >= {
+        "market.organization.registered.v1",
+        "market.organization.reviewed.v1",
+        "market.patent.created.v1",
+        "market.patent.updated.v1",
+        "market.patent.submitted.v1",
+        "market.patent.rejected.v1",
+        "market.patent.published.v1",
+        "market.patent.withdrawn.v1",
+        "market.achievement.nda_accepted.v1",
+        "market.demand.created.v1",
+        "market.demand.closed.v1",
+        "market.expert.created.v1",
+    }
+    assert {row.type for row in produced.values()} <= set(EVENT_TYPES)
+
+
+def _versions_by_key(records) -> dict[str, list[int]]:
+    versions: dict[str, list[int]] = defaultdict(list)
+    for record in sorted(records, key=lambda r: (r.topic, r.partition, r.offset)):
+        versions[record.key.decode()].append(json.loads(record.value)["version"])
+    return versions
+
+
+def test_broker_outage_during_500_api_writes_loses_and_duplicates_nothing(cast, api, broker):
+    """Relay and audit consumer run throughout; the broker is down while 500 writes go through the API."""
+    member = api(cast.uni_member)
+    with running(relay_loop, broker), running(consumer_loop, broker, AUDIT) as (_stop, consumer):
+        patents = [
+            member.post(
+                "/api/v1/patents/",
+                {**PATENT, "application_number": factories.application_number(n)},
+                format="json",
+            ).json()["id"]
+            for n in range(1, 6)
+        ]
+        assert wait_until(lambda: AuditEntry.objects.count() == 5, timeout=30)
+
+        broker.stop()
+        for round_number in range(100):
+            for patent_id in patents:
+                response = member.patch(
+                    f"/api/v1/patents/{patent_id}/", {"abstract": f"第{round_number}版"}, format="json"
+                )
+                assert response.status_code == 200
+        assert unsent() == 500, "nothing can be relayed while the broker is down"
+        broker.start()
+
+        total = OutboxEvent.objects.count()
+        assert wait_until(lambda: AuditEntry.objects.count() >= total, timeout=120), (
+            f"{AuditEntry.objects.count()} of {total} events arrived"
+        )
+        assert "error" not in consumer
+    entries = list(AuditEntry.objects.order_by("id"))
+    assert len(entries) == total == 505
+    assert len({entry.event_id for entry in entries}) == total
+    for patent_id in patents:
+        versions = [e.aggregate_version for e in entries if e.aggregate_key == f"patent:{patent_id}"]
+        assert versions == list(range(1, 102)), "a key's events arrive once each, in order"
+
+
+def test_several_relays_share_the_outbox_without_duplicates_or_reordering(cast, broker):
+    patents = [factories.patent(cast.university) for _ in range(20)]
+    from market.catalog import services
+
+    for round_number in range(15):
+        for patent in patents:
+            services.patent_update(
+                patent=patent.__class__.objects.get(pk=patent.pk),
+                user=cast.uni_member,
+                data={"abstract": f"r{round_number}"},
+            ) if patent.status == "draft" else None
+    for patent in patents:  # published listings are not editable: withdraw, then edit repeatedly
+        services.listing_withdraw(listing=patent, user=cast.uni_member)
+    for round_number in range(15):
+        for patent in patents:
+            services.patent_update(patent=patent, user=cast.uni_member, data={"abstract": f"r{round_number}"})
+    total = OutboxEvent.objects.count()
+    assert total == 20 * 16
+
+    with running(relay_loop, broker), running(relay_loop, broker), running(relay_loop, broker):
+        assert _wait_for_outbox_drained(timeout=60)
+    records = read_topics(broker, ["market.patents"], expected=total)
+    assert len(records) == total
+    for key, versions in _versions_by_key(records).items():
+        assert versions == sorted(versions) and len(set(versions)) == len(versions), key
+
+
+def _wait_for_outbox_drained(timeout: float) -> bool:
+    return wait_until(lambda: unsent() == 0, timeout=timeout)
+
+
+def test_delivered_rows_are_purged_after_retention_and_lag_is_measured(cast, broker):
+    factories.patent(cast.university)
+    from market.catalog import services
+
+    services.listing_withdraw(listing=factories.patent(cast.university), user=cast.uni_member)
+    relay = OutboxRelay()
+    count, age = relay.measure_lag()
+    assert count == 1 and age >= 0
+    assert relay_all(broker) == 1
+    assert relay.measure_lag() == (0, 0.0)
+    assert relay.purge(retention_seconds=3600) == 0, "recent rows are kept"
+    assert relay.purge(retention_seconds=0) == 1
+    assert OutboxEvent.objects.count() == 0
