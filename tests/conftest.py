@@ -36,6 +36,12 @@ class Cast:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Hashing with the production work factor costs ~0.2 s per user; tests need many users, not strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_throttle_counters() -> None:
     """Throttle counters live in Redis; each test starts with none."""
     cache.clear()

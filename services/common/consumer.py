@@ -117,6 +117,9 @@ class ConsumerRunner:
     bootstrap_servers: list[str] | str = field(default_factory=lambda: settings.KAFKA_BOOTSTRAP_SERVERS)
     max_consecutive_failures: int = field(default_factory=lambda: settings.CONSUMER_MAX_CONSECUTIVE_FAILURES)
     health_file: Path | None = None
+    #: static group membership (KIP-345): a restarted container with the same id (e.g. the pod name) takes its
+    #: partitions back at once instead of waiting for the dead member's session to expire
+    instance_id: str | None = field(default_factory=lambda: settings.CONSUMER_INSTANCE_ID)
     poll_timeout_ms: int = 500
     max_poll_records: int = 200
     retry_wait: Callable[..., float] = field(
@@ -143,6 +146,7 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             max_poll_records=self.max_poll_records,
             session_timeout_ms=10_000,
+            group_instance_id=self.instance_id,
             heartbeat_interval_ms=3_000,
         )
         consumer.subscribe(list(self.spec.topics))

@@ -11,3 +11,5 @@ OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=500)
 #: a consumer exits (non-zero) after this many failed attempts in a row, so its orchestrator restarts it
 CONSUMER_MAX_CONSECUTIVE_FAILURES = env.int("CONSUMER_MAX_CONSECUTIVE_FAILURES", default=10)
 CONSUMER_HEALTH_DIR = env.str("CONSUMER_HEALTH_DIR", default="/tmp")
+#: static consumer-group membership id (set it to the pod name); empty for dynamic membership
+CONSUMER_INSTANCE_ID = env.str("CONSUMER_INSTANCE_ID", default="") or None
