@@ -7,8 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from market.config.env import PACKAGE_ROOT, REPO_ROOT, env
 from market.config.integrations.cache import *  # noqa: F403
+from market.config.integrations.celery import *  # noqa: F403
 from market.config.integrations.database import *  # noqa: F403
 from market.config.integrations.drf import *  # noqa: F403
+from market.config.integrations.elasticsearch import *  # noqa: F403
+from market.config.integrations.email import *  # noqa: F403
 from market.config.integrations.kafka import *  # noqa: F403
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -32,8 +35,11 @@ INSTALLED_APPS = [
     "market.accounts",
     "market.catalog",
     "market.events",
+    "market.trading",
     "services.common",
     "services.audit",
+    "services.search",
+    "services.notify",
 ]
 
 MIDDLEWARE = [

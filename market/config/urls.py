@@ -47,8 +47,13 @@ api_v1 = [
         catalog_apis.ReviewDecisionApi.as_view(decision="reject"),
         name="review-reject",
     ),
+    path("", include("market.trading.urls")),
+    path("", include("services.search.urls")),
+    path("", include("services.notify.urls")),
     path("", include(router.urls)),
 ]
+
+handler404 = "market.common.errors.not_found"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),

@@ -1,0 +1,11 @@
+"""Celery: timers and retries only (auction close, reminders, digests, webhook retries), Redis as broker."""
+from market.config.env import env
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "Asia/Shanghai"
+#: periodic tasks (celery beat); each feature adds its own entry
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
