@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -88,7 +89,14 @@ class OrganizationViewSet(viewsets.GenericViewSet):
         request=serializers.MemberCreateInputSerializer,
         responses={201: serializers.MemberOutputSerializer},
     )
-    @action(detail=True, methods=["get", "post"], permission_classes=[IsAuthenticated])
+    # the member list is neither paginated nor filtered (list filters would hide the organization itself)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        permission_classes=[IsAuthenticated],
+        pagination_class=None,
+        filter_backends=[],
+    )
     def members(self, request: Request, pk: str) -> Response:
         """Members of an organization: visible to its members; added by its administrators."""
         organization = self.get_object()
@@ -100,7 +108,7 @@ class OrganizationViewSet(viewsets.GenericViewSet):
             )
             return Response(serializers.MemberOutputSerializer(user).data, status=status.HTTP_201_CREATED)
         if not (belongs_to(request.user, organization.pk) or is_reviewer(request.user)):
-            raise Forbidden("Only members see who else belongs to the organization.")
+            raise Forbidden(_("Only members see who else belongs to the organization."))
         members = selectors.organization_members(organization=organization)
         return Response(serializers.MemberOutputSerializer(members, many=True).data)
 
@@ -128,10 +136,12 @@ class OrganizationReviewQueueApi(GenericAPIView):
     permission_classes = [IsReviewer]
     pagination_class = ReviewPagination
     serializer_class = serializers.OrganizationOutputSerializer
+    filter_backends: list[type] = []  # the queue keeps its order: no `?ordering=` over arbitrary fields
 
     def get_queryset(self) -> QuerySet:
         return selectors.organization_review_queue()
 
+    @extend_schema(responses=serializers.OrganizationOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -1,6 +1,7 @@
 """Input and output shapes of the accounts API."""
 
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from market.accounts.models import Organization, OrganizationType, OrgRole, User
@@ -9,8 +10,10 @@ from market.accounts.models import Organization, OrganizationType, OrgRole, User
 class OrganizationRegisterInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     org_type = serializers.ChoiceField(choices=OrganizationType.choices)
-    credit_code = serializers.CharField(max_length=40, help_text="统一社会信用代码, 18 characters")
-    county_code = serializers.CharField(max_length=6, help_text="6-digit county-level administrative code")
+    credit_code = serializers.CharField(
+        max_length=40, help_text=_("Unified social credit code, 18 characters")
+    )
+    county_code = serializers.CharField(max_length=6, help_text=_("6-digit county-level administrative code"))
     address = serializers.CharField(max_length=300, required=False, allow_blank=True)
     website = serializers.URLField(required=False, allow_blank=True)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)

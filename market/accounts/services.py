@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,22 @@ def _user_build(
     return user
 
 
+def _organization_codes(credit_code: str, county_code: str) -> tuple[str, tuple[str, str, str]]:
+    """Normalised credit code and region levels; each error names the field it belongs to."""
+    errors: dict[str, list[str]] = {}
+    try:
+        credit_code = normalize_uscc(credit_code)
+    except ValidationError as error:
+        errors["credit_code"] = list(error.messages)
+    try:
+        region = region_parts(county_code)
+    except ValidationError as error:
+        errors["county_code"] = list(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    return credit_code, region
+
+
 def organization_register(
     *,
     name: str,
@@ -37,11 +54,11 @@ def organization_register(
 ) -> Organization:
     """A new organization and its first administrator. The organization waits for review before its members
     may list anything; the administrator can sign in meanwhile to follow the review."""
-    province, city, county = region_parts(county_code)
+    credit_code, (province, city, county) = _organization_codes(credit_code, county_code)
     organization = Organization(
         name=name,
         org_type=org_type,
-        credit_code=normalize_uscc(credit_code),
+        credit_code=credit_code,
         province_code=province,
         city_code=city,
         county_code=county,

@@ -6,7 +6,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -176,7 +182,7 @@ class DemandViewSet(ListingViewSet):
     filterset_class = filters.DemandFilter
     input_serializer_class = serializers.DemandInputSerializer
     output_serializer_class = serializers.DemandOutputSerializer
-    ordering_map = {**LISTING_ORDERING, "deadline": "deadline"}
+    ordering_map = {**LISTING_ORDERING, "deadline": "deadline_sort"}
 
     def perform_create(self, data: dict[str, Any]) -> Demand:
         return services.demand_create(user=self.request.user, data=data)
@@ -225,6 +231,16 @@ REVIEWABLE: dict[str, tuple[type[Listing], type[Serializer]]] = {
 KIND_PARAMETER = OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(REVIEWABLE))
 
 
+def _reviewed_listing(*, many: bool = False) -> PolymorphicProxySerializer:
+    """Review responses take the shape of their `kind`: a patent, an achievement or a demand."""
+    return PolymorphicProxySerializer(
+        component_name="ReviewedListing",
+        serializers=[output for _, output in REVIEWABLE.values()],
+        resource_type_field_name=None,
+        many=many,
+    )
+
+
 class ReviewSummaryApi(APIView):
     """How many listings of each kind, and organizations, await review."""
 
@@ -244,13 +260,14 @@ class ReviewQueueApi(GenericAPIView):
 
     permission_classes = [IsReviewer]
     pagination_class = ReviewPagination
+    filter_backends: list[type] = []  # the queue keeps its order: no `?ordering=` over arbitrary fields
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no URL kwargs
             return Patent.objects.none()
         return selectors.review_queue(model=REVIEWABLE[self.kwargs["kind"]][0])
 
-    @extend_schema(parameters=[KIND_PARAMETER], responses=serializers.PatentOutputSerializer(many=True))
+    @extend_schema(parameters=[KIND_PARAMETER], responses=_reviewed_listing(many=True))
     def get(self, request: Request, kind: str) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         output = REVIEWABLE[kind][1](page, many=True, context=self.get_serializer_context())
@@ -266,7 +283,7 @@ class ReviewDecisionApi(APIView):
     @extend_schema(
         parameters=[KIND_PARAMETER],
         request=serializers.RejectInputSerializer,
-        responses=serializers.PatentOutputSerializer,
+        responses=_reviewed_listing(),
     )
     def post(self, request: Request, kind: str, pk: int) -> Response:
         model, output_class = REVIEWABLE[kind]

@@ -1,6 +1,9 @@
 """Query parameters of the catalog lists (documented in the OpenAPI schema by django-filter)."""
 
+from decimal import Decimal
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from market.accounts.models import OrganizationType
@@ -18,16 +21,17 @@ from market.catalog.models import (
     TransferMode,
     Urgency,
 )
-from market.common.filters import IpcPrefixFilter, RegionFilter, money_filter
+from market.common.filters import DateTimeRangeFilter, IpcPrefixFilter, RegionFilter, money_filter
+from market.common.permissions import belongs_to, is_reviewer
 
 
 class ListingFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=ListingStatus.choices)
     field = filters.CharFilter()
     region = RegionFilter(organization_path="owner")
-    owner = filters.NumberFilter(field_name="owner_id")
+    owner = filters.NumberFilter(field_name="owner_id", decimal_places=0)
     owner_type = filters.ChoiceFilter(field_name="owner__org_type", choices=OrganizationType.choices)
-    published = filters.IsoDateTimeFromToRangeFilter(field_name="published_at")
+    published = DateTimeRangeFilter(field_name="published_at")
     q = filters.CharFilter(method="filter_text", max_length=100)
 
     #: model fields the free-text `q` looks in (full-text search is the search service's job)
@@ -68,7 +72,7 @@ class AchievementFilter(ListingFilter):
     )
     price_min = money_filter("price", "gte")
     price_max = money_filter("price", "lte")
-    ipc = filters.CharFilter(method="filter_ipc", max_length=20)
+    ipc = IpcPrefixFilter(array_path="ipc_codes", method="filter_ipc")
     keyword = filters.CharFilter(field_name="keywords", method="filter_keyword", max_length=60)
     text_fields = ("name", "teaser")
 
@@ -95,18 +99,30 @@ class DemandFilter(ListingFilter):
     urgency = filters.ChoiceFilter(choices=Urgency.choices)
     ipc = IpcPrefixFilter(array_path="ipc_hints")
     deadline = filters.DateFromToRangeFilter()
-    budget_min = money_filter("budget_max", "gte", help_text="budget reaching at least this amount (yuan)")
-    budget_max = money_filter("budget_min", "lte", help_text="budget starting at most at this amount (yuan)")
+    budget_min = money_filter("budget_max", "gte", help_text=_("Budget reaching at least this amount (yuan)"))
+    budget_max = money_filter(
+        "budget_min", "lte", help_text=_("Budget starting at most at this amount (yuan)")
+    )
+    owner = filters.NumberFilter(method="filter_owner", decimal_places=0)
     text_fields = ("title", "description")
 
     class Meta:
         model = Demand
         fields: list[str] = []
 
+    def filter_owner(self, queryset: QuerySet, name: str, value: Decimal) -> QuerySet:
+        """An anonymous demand answers an owner search only for its enterprise and reviewers; otherwise the
+        filter would name the enterprise that the serializer hides."""
+        queryset = queryset.filter(owner_id=value)
+        user = getattr(self.request, "user", None)
+        if is_reviewer(user) or belongs_to(user, value):
+            return queryset
+        return queryset.filter(is_anonymous=False)
+
 
 class ExpertFilter(filters.FilterSet):
     field = filters.CharFilter(method="filter_field", max_length=100)
-    organization = filters.NumberFilter(field_name="organization_id")
+    organization = filters.NumberFilter(field_name="organization_id", decimal_places=0)
     region = RegionFilter(organization_path="organization")
     owner_type = filters.ChoiceFilter(field_name="organization__org_type", choices=OrganizationType.choices)
     q = filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)

@@ -38,11 +38,11 @@ from market.catalog.models import (
     TransferMode,
     Urgency,
 )
-from market.catalog.services import _add_years
+from market.catalog.services import _add_years, _fact
 from market.catalog.snapshots import listing_snapshot
 from market.common.validators import application_number_check_char, parse_publication_number
-from market.events.catalogue import ListingPublished
-from market.events.publishing import publish_many
+from market.events.catalogue import ListingCreated, ListingPublished
+from market.events.publishing import publish, publish_many
 
 SEED = 20261126
 #: a fixed publication moment, so a second import produces identical rows
@@ -225,6 +225,7 @@ PATENT_SYNTHETIC = [
     "filing_date",
     "publication_date",
     "grant_date",
+    "expiry_date",
     "legal_status",
     "price",
 ]
@@ -250,9 +251,12 @@ def _patent_build(row: dict[str, str], supply: _Supply, taken: set[str]) -> Pate
         if publication.kind in {"U", "S"}
         else (filing + timedelta(days=rng.randint(700, 1300)) if granted else None)
     )
+    expiry = _add_years(filing, PATENT_TERM_YEARS[patent_type])
     legal_status = LegalStatus.PENDING
     if granted:
         legal_status = LegalStatus.LAPSED if rng.random() < 0.08 else LegalStatus.GRANTED
+        if legal_status == LegalStatus.GRANTED and expiry <= PUBLISHED_AT.date():
+            legal_status = LegalStatus.EXPIRED
     subclasses = [code for code in row["ipc_subclasses"].split("|") if code]
     field = IPC_SECTIONS.get(subclasses[0][0], "") if subclasses else ""
     return Patent(
@@ -273,7 +277,7 @@ def _patent_build(row: dict[str, str], supply: _Supply, taken: set[str]) -> Pate
         publication_date=publication_date,
         grant_date=grant_date,
         legal_status=legal_status,
-        expiry_date=_add_years(filing, PATENT_TERM_YEARS[patent_type]),
+        expiry_date=expiry,
         field=field,
         price=Decimal(rng.randrange(5, 300) * 10000) if rng.random() < 0.6 else None,
     )
@@ -502,7 +506,7 @@ def market_seed(*, data_dir: Path, progress: Callable[..., Any], limit: int | No
             creators[user.organization_id] = user
     supply = _Supply(owners=(organizations["uni"], organizations["inst"]), creators=creators)
 
-    taken = set(Patent.objects.values_list("application_number", flat=True).exclude(source_key=None))
+    taken = set(Patent.objects.values_list("application_number", flat=True))
     patent_rows = list(_patent_rows(data_dir / PATENT_FILE))[:limit]
     patents = (_patent_build(row, supply, taken) for row in patent_rows)
     achievement_rows = list(_achievement_rows(data_dir / ACHIEVEMENT_FILE))[:limit]
@@ -515,16 +519,19 @@ def market_seed(*, data_dir: Path, progress: Callable[..., Any], limit: int | No
     }
     new_experts = 0
     for org_key, name, title, fields, bio in DEMO_EXPERTS:
-        _expert, created = Expert.objects.get_or_create(
-            organization=organizations[org_key],
-            name=name,
-            defaults={
-                "title": title,
-                "fields": fields,
-                "bio": bio,
-                "email": f"expert{len(name)}@example.org",
-            },
-        )
+        with transaction.atomic():
+            expert, created = Expert.objects.get_or_create(
+                organization=organizations[org_key],
+                name=name,
+                defaults={
+                    "title": title,
+                    "fields": fields,
+                    "bio": bio,
+                    "email": f"expert{len(name)}@example.org",
+                },
+            )
+            if created:
+                publish(_fact(ListingCreated, expert))
         new_experts += created
     counts["experts"] = new_experts
     return counts

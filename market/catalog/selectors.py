@@ -1,12 +1,17 @@
 """Reads for the catalog: what each caller may see, with everything a page needs fetched in a fixed number of
 queries (owners joined, linked patents prefetched)."""
 
-from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from datetime import date
+
+from django.db.models import DateField, DecimalField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce
 
 from market.accounts.models import Organization, OrganizationStatus, User
 from market.catalog.models import Achievement, Demand, Expert, Listing, ListingStatus, NdaAcceptance, Patent
 from market.common.permissions import belongs_to, is_reviewer
+
+#: prices and budgets as sort keys: the shape of the money columns (14 digits, 2 decimals)
+MONEY_SORT_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 
 def _visible(queryset: QuerySet, user: User | None) -> QuerySet:
@@ -19,11 +24,13 @@ def _visible(queryset: QuerySet, user: User | None) -> QuerySet:
 
 
 def _sortable(queryset: QuerySet, *, price_field: str | None) -> QuerySet:
-    """Non-null sort keys, because cursor pagination positions on the first ordering field."""
+    """Non-null sort keys, because cursor pagination positions on the first ordering field. A missing price
+    sorts as 0, cast to the column's scale: pagination compares positions as text, so a `0` beside `0.00`
+    would look like a different position and skip records."""
     queryset = queryset.annotate(published_sort=Coalesce("published_at", "created_at"))
     if price_field:
         queryset = queryset.annotate(
-            price_sort=Coalesce(price_field, Value(0), output_field=Patent.price.field)
+            price_sort=Cast(Coalesce(price_field, Value(0)), output_field=MONEY_SORT_FIELD)
         )
     return queryset
 
@@ -38,7 +45,9 @@ def achievement_list(*, user: User | None) -> QuerySet[Achievement]:
 
 
 def demand_list(*, user: User | None) -> QuerySet[Demand]:
-    return _sortable(_visible(Demand.objects.select_related("owner"), user), price_field="budget_max")
+    queryset = _sortable(_visible(Demand.objects.select_related("owner"), user), price_field="budget_max")
+    # open-ended demands (no deadline) sort after every dated one
+    return queryset.annotate(deadline_sort=Coalesce("deadline", Value(date.max), output_field=DateField()))
 
 
 def expert_list(*, user: User | None) -> QuerySet[Expert]:

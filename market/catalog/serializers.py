@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from market.catalog.models import (
@@ -253,7 +254,7 @@ class ExpertInputSerializer(serializers.Serializer):
 
 
 class ExpertCreateInputSerializer(ExpertInputSerializer):
-    for_self = serializers.BooleanField(default=True, help_text="create the caller's own profile")
+    for_self = serializers.BooleanField(default=True, help_text=_("Create the caller's own profile"))
 
 
 class ExpertOutputSerializer(serializers.ModelSerializer):

@@ -98,7 +98,13 @@ def _save_and_publish(
     """Validate, save, set many-to-many fields and publish, all in the caller's transaction."""
     if not is_new:
         instance.bump_version()
-    instance.full_clean()
+    instance.full_clean(validate_unique=False)
+    try:
+        instance.validate_unique()
+    except ValidationError as error:
+        # a clash with an existing record is a conflict (409), not malformed input; name the fields
+        message = _("A record with the same identifier already exists.")
+        raise Conflict(message, code="duplicate", fields=error.message_dict) from error
     try:
         with transaction.atomic():
             instance.save()
@@ -401,6 +407,9 @@ def expert_create(*, user: User, data: dict[str, Any], for_self: bool) -> Expert
     """Experts create their own profile; organization administrators create profiles for their people."""
     if user.organization_id is None:
         raise Forbidden(_("Join an organization before creating an expert profile."))
+    if not user.organization.is_approved:
+        # profiles are public at once, and an unapproved organization is hidden from the public
+        raise Forbidden(_("Your organization is still awaiting review."))
     if not for_self and not user.is_org_admin:
         raise Forbidden(_("Only organization administrators create profiles for others."))
     if for_self and Expert.objects.filter(user=user).exists():

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -96,3 +97,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         fields = {}
     response.data = error_body(code, message, fields)
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for URLs that no view matched: the error format under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = error_body("not_found", str(exceptions.NotFound.default_detail))
+        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+    return page_not_found(request, exception)

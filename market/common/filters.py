@@ -1,9 +1,15 @@
 """Filters every catalog list shares: region by administrative code, IPC prefix, date and number ranges."""
 
+from datetime import UTC, datetime
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField, RangeField
+from django_filters.widgets import DateRangeWidget
 
 IPC_PREFIX_PATTERN = r"^[A-Ha-h]([0-9]{1,2}([A-Za-z]( *[0-9]{1,4}(/[0-9]{0,6})?)?)?)?$"
 
@@ -59,3 +65,30 @@ def money_filter(field_name: str, lookup_expr: str, **kwargs) -> filters.NumberF
     return filters.NumberFilter(
         field_name=field_name, lookup_expr=lookup_expr, min_value=0, max_digits=14, decimal_places=2, **kwargs
     )
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant, passed on in UTC: PostgreSQL rejects offsets beyond ±15:59 that ISO 8601 allows,
+    and an instant that leaves the calendar once in UTC (year 1 at +14:00) is no timestamp at all."""
+
+    def to_python(self, value: object) -> datetime | None:
+        instant = super().to_python(value)
+        if instant is None:
+            return None
+        try:
+            return instant.astimezone(UTC)
+        except OverflowError as error:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from error
+
+
+class UtcIsoDateTimeRangeField(RangeField):
+    widget = DateRangeWidget
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__((UtcIsoDateTimeField(), UtcIsoDateTimeField()), *args, **kwargs)
+
+
+class DateTimeRangeFilter(filters.IsoDateTimeFromToRangeFilter):
+    """`<name>_after=` / `<name>_before=` ISO 8601 instants, any offset."""
+
+    field_class = UtcIsoDateTimeRangeField

@@ -1,4 +1,19 @@
-"""API routes of this package, mounted under /api/v1/."""
-from django.urls import URLPattern, URLResolver
+"""API routes of trading, mounted under /api/v1/."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+from rest_framework.routers import SimpleRouter
+
+from market.trading import apis
+
+router = SimpleRouter()
+router.register("auctions", apis.AuctionViewSet, basename="auction")
+router.register("offers", apis.OfferViewSet, basename="offer")
+router.register("proposals", apis.ProposalViewSet, basename="proposal")
+router.register("deals", apis.DealViewSet, basename="deal")
+router.register("notices", apis.NoticeViewSet, basename="notice")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("demands/<int:demand_id>/proposals/", apis.DemandProposalsApi.as_view(), name="demand-proposals"),
+    path("objections/<int:pk>/rule/", apis.ObjectionRulingApi.as_view(), name="objection-rule"),
+    *router.urls,
+]

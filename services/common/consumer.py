@@ -10,13 +10,18 @@
   many failed attempts in a row the runner stops with exit code 1 (offsets uncommitted) so the orchestrator
   restarts it.
 - commit: offsets are committed manually, only for messages whose work is durable.
-- liveness: a health file is touched on every loop; metrics count outcomes per consumer."""
+- liveness: a health file is touched on every loop; metrics count outcomes per consumer.
+- batch mode (a spec with `handle_batch`): all records of one poll go to the handler at once, with no inbox
+  rows, so the handler must be idempotent by itself (e.g. external versions in Elasticsearch). The next poll
+  overlaps the handling of the current batch; a batch's offsets are committed only after its handler
+  succeeded, and batches are handled strictly in order."""
 
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -67,6 +72,8 @@ class ReceivedEvent:
 
 
 Handler = Callable[[ReceivedEvent], None]
+#: handles a whole poll; returns the events it refuses for good (with why), which go to the dead-letter topic
+BatchHandler = Callable[[list[ReceivedEvent]], list[tuple[ReceivedEvent, Exception]]]
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,9 @@ class ConsumerSpec:
     name: str
     topics: tuple[str, ...]
     handle: Handler
+    handle_batch: BatchHandler | None = None
+    #: records per poll in batch mode (bigger batches mean fewer, larger bulk requests)
+    max_poll_records: int | None = None
 
 
 @cache
@@ -126,6 +136,8 @@ class ConsumerRunner:
         default_factory=lambda: wait_exponential_jitter(multiplier=0.1, max=5, jitter=0.1)
     )
     consecutive_failures: int = 0
+    #: extra KafkaConsumer settings (e.g. `receive_message_max_bytes` for a broker that ignores fetch limits)
+    consumer_options: dict[str, Any] = field(default_factory=dict)
     _consumer: KafkaConsumer | None = None
     _producer: KafkaProducer | None = None
 
@@ -144,10 +156,11 @@ class ConsumerRunner:
             client_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=self.max_poll_records,
+            max_poll_records=self.spec.max_poll_records or self.max_poll_records,
             session_timeout_ms=10_000,
             group_instance_id=self.instance_id,
             heartbeat_interval_ms=3_000,
+            **self.consumer_options,
         )
         consumer.subscribe(list(self.spec.topics))
         return consumer
@@ -228,9 +241,93 @@ class ConsumerRunner:
         MESSAGES.labels(self.spec.name, outcome).inc()
         return True
 
+    def _attempt_batch(self, records: list[ConsumerRecord]) -> dict[str, int]:
+        """One try at a whole batch: decode, hand the valid events over, dead-letter what can never succeed.
+        Repeating it after a failure is safe because batch handlers are idempotent."""
+        try:
+            rejected: list[tuple[ConsumerRecord, Exception]] = []
+            events: list[ReceivedEvent] = []
+            by_position: dict[tuple[str, int, int], ConsumerRecord] = {}
+            for record in records:
+                try:
+                    events.append(event_decode(record))
+                    by_position[(record.topic, record.partition, record.offset)] = record
+                except PermanentError as error:
+                    rejected.append((record, error))
+            refused = self.spec.handle_batch(events) if events else []  # type: ignore[misc]
+            rejected += [
+                (by_position[(event.topic, event.partition, event.offset)], error) for event, error in refused
+            ]
+            for record, error in rejected:
+                self._dead_letter(record, error)
+            return {"handled": len(events) - len(refused), "dead_lettered": len(rejected)}
+        except Exception:
+            self.consecutive_failures += 1
+            MESSAGES.labels(self.spec.name, "failed").inc()
+            logger.exception(
+                "%s failed on a batch of %s records (%s failures in a row)",
+                self.spec.name,
+                len(records),
+                self.consecutive_failures,
+            )
+            raise
+
+    def process_batch(self, records: list[ConsumerRecord], stop: threading.Event) -> bool:
+        """Retry one batch until it is durable; False when the runner must stop first (as `process`)."""
+        retrying = Retrying(
+            wait=self.retry_wait,
+            stop=lambda _state: stop.is_set() or self.consecutive_failures >= self.max_consecutive_failures,
+            sleep=stop.wait,
+            reraise=True,
+        )
+        try:
+            outcomes = retrying(self._attempt_batch, records)
+        except Exception:
+            return False
+        self.consecutive_failures = 0
+        for outcome, count in outcomes.items():
+            if count:
+                MESSAGES.labels(self.spec.name, outcome).inc(count)
+        return True
+
+    def _run_batches(self, stop: threading.Event) -> int:
+        """Batch mode: poll batch N+1 while a worker thread handles batch N; commit N's offsets only once
+        its handler succeeded, then hand N+1 over. At most one batch is in flight, so order is kept."""
+        self._consumer = self._consumer_build()
+        healthy = True
+        in_flight: tuple[Future[bool], dict[TopicPartition, OffsetAndMetadata]] | None = None
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"consumer-{self.spec.name}")
+        try:
+            while healthy and not stop.is_set():
+                self.health_file.touch()  # type: ignore[union-attr]
+                polled = self._consumer.poll(timeout_ms=self.poll_timeout_ms)
+                if in_flight is not None:
+                    healthy = in_flight[0].result()
+                    if healthy:
+                        self._commit(in_flight[1])
+                    in_flight = None
+                if healthy and polled and not stop.is_set():
+                    offsets = {
+                        partition: OffsetAndMetadata(records[-1].offset + 1, "", -1)
+                        for partition, records in polled.items()
+                    }
+                    records = [record for batch in polled.values() for record in batch]
+                    in_flight = (worker.submit(self.process_batch, records, stop), offsets)
+            if in_flight is not None and in_flight[0].result():
+                self._commit(in_flight[1])
+        finally:
+            worker.shutdown(wait=True)
+            self.close()
+        if healthy or stop.is_set():
+            return 0
+        logger.error("%s stopping after %s consecutive failures", self.spec.name, self.consecutive_failures)
+        return 1
+
     def run(self, stop: threading.Event) -> int:
         """Consume until `stop` is set (exit code 0) or failures pile up (exit code 1). Offsets are committed
         after each polled batch, for the records that were made durable."""
+        if self.spec.handle_batch is not None:
+            return self._run_batches(stop)
         self._consumer = self._consumer_build()
         healthy = True
         try:

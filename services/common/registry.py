@@ -6,6 +6,8 @@ from services.common.consumer import ConsumerSpec
 
 CONSUMERS: dict[str, str] = {
     "audit": "services.audit.consumer:SPEC",
+    "notify": "services.notify.consumer:SPEC",
+    "search": "services.search.indexer:SPEC",
 }
 
 

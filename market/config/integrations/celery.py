@@ -1,4 +1,7 @@
 """Celery: timers and retries only (auction close, reminders, digests, webhook retries), Redis as broker."""
+
+from celery.schedules import crontab
+
 from market.config.env import env
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
@@ -8,4 +11,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 #: periodic tasks (celery beat); each feature adds its own entry
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # notifications: re-queue deliveries whose task was lost; the daily digest e-mail at 08:00
+    "notify-requeue-overdue": {"task": "notify.requeue_overdue", "schedule": 300.0},
+    "notify-daily-digest": {"task": "notify.send_digests", "schedule": crontab(hour=8, minute=0)},
+    # trading: finish due auctions; idempotent (each auction once, under its row lock), so overlap is safe
+    "trading-close-due-auctions": {"task": "trading.close_due_auctions", "schedule": 30.0},
+}

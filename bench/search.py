@@ -1,0 +1,358 @@
+"""Search service benchmark, every figure against a baseline measured in the same run:
+
+- indexer throughput (Kafka → `run_consumer search` batch mode → Elasticsearch) vs. the official client's
+  `helpers.bulk` of the same documents (goal >= 0.8x);
+- end-to-end freshness from an API write (a reviewer approves a patent) to visible in /api/v1/search/, at
+  50 writes/s (p50, p99; goal: p99 <= refresh interval + 0.5 s);
+- /api/v1/search/ latency vs. the same query body sent straight to the engine (goal <= 1.3x), on a small index
+  (where our own overhead shows) and on the large one (where, on the stand-in, the engine dominates).
+
+The documents are the real sample data (8,766 patents, 1,000 achievements) scaled up by deterministic
+variation: copy k of a record gets a new id, a qualifier in front of its title, another region, price and
+publication day.
+
+    .venv/bin/python bench/search.py [--quick] [--documents N]"""
+
+import argparse
+import contextlib
+import logging
+import os
+import statistics
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from _harness import broker, report, scratch_database, timed
+
+QUALIFIERS = ("改进型", "低成本", "高效", "便携式", "智能化", "模块化", "节能型", "高精度", "一体化")
+PROVINCES = ("110000", "310000", "320000", "330000", "370000", "440000", "510000", "420000")
+QUERIES = (
+    {"q": "锂离子电池"},
+    {"q": "电池", "type": "patent"},
+    {"q": "传感器", "sort": "newest"},
+    {"q": "图像识别方法"},
+    {"q": "控制系统", "ipc": "G05B"},
+    {"q": "土壤", "type": "achievement", "trl_min": "4"},
+    {"q": "高效", "sort": "price"},
+    {"q": "neural network"},
+)
+
+
+@contextlib.contextmanager
+def _quiet(**_kwargs: Any):
+    class Bar:
+        def update(self, _count: int) -> None:
+            pass
+
+    yield Bar()
+
+
+def real_events() -> list[tuple[str, dict[str, Any]]]:
+    """The seeder's own `published` events for the real sample (rows rolled back afterwards)."""
+    from django.conf import settings
+    from django.db import transaction
+
+    from market.catalog.seeding import market_seed
+    from market.events.models import OutboxEvent
+
+    class Rollback(Exception):
+        pass
+
+    events: list[tuple[str, dict[str, Any]]] = []
+    with contextlib.suppress(Rollback), transaction.atomic():
+        market_seed(data_dir=settings.MARKET_SAMPLE_DATA_DIR, progress=_quiet)
+        events = list(OutboxEvent.objects.order_by("created_at", "id").values_list("type", "data"))
+        raise Rollback
+    return [(kind, data) for kind, data in events if ".published." in kind or ".created." in kind]
+
+
+def scaled(events: list[tuple[str, dict[str, Any]]], count: int) -> list[tuple[str, dict[str, Any]]]:
+    """`count` events: the real ones, then deterministic variants of them."""
+    out = []
+    for number in range(count):
+        kind, data = events[number % len(events)]
+        copy = number // len(events)
+        if copy == 0:
+            out.append((kind, data))
+            continue
+        snapshot = dict(data["snapshot"])
+        title_key = "name" if "achievement" in kind or "expert" in kind else "title"
+        snapshot[title_key] = QUALIFIERS[copy % len(QUALIFIERS)] + snapshot[title_key]
+        snapshot["id"] = data["aggregate_id"] + copy * 1_000_000
+        owner = dict(snapshot.get("owner") or {})
+        province = PROVINCES[(number + copy) % len(PROVINCES)]
+        owner.update(
+            province_code=province, city_code=province[:2] + "0100", county_code=province[:2] + "0102"
+        )
+        snapshot["owner"] = owner
+        if snapshot.get("price"):
+            snapshot["price"] = str(round(float(snapshot["price"]) * (1 + (copy % 7) / 10), 2))
+        if snapshot.get("published_at"):
+            day = datetime.fromisoformat(snapshot["published_at"]) - timedelta(days=copy % 365)
+            snapshot["published_at"] = day.isoformat()
+        out.append((kind, {**data, "aggregate_id": snapshot["id"], "snapshot": snapshot}))
+    return out
+
+
+def produce(running: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
+    from market.events.catalogue import EVENT_TYPES
+    from market.events.relay import cloudevent_message, producer_build
+
+    producer = producer_build(running.kafka_bootstrap, client_id="bench-search")
+    now = datetime.now(UTC)
+    for kind, data in events:
+        aggregate = EVENT_TYPES[kind][1]
+        topic, key, value, headers = cloudevent_message(
+            (
+                uuid.uuid4(),
+                kind,
+                f"market.{aggregate}s",
+                f"{aggregate}:{data['aggregate_id']}",
+                "/bench",
+                data,
+                now,
+            )
+        )
+        producer.send(topic, key=key, value=value, headers=headers)
+    producer.flush()
+    producer.close()
+
+
+def _count(alias: str) -> int:
+    from services.search.indexes import client
+
+    client().indices.refresh(index=alias)
+    return client().count(index=alias)["count"]
+
+
+def _committed(running: Any) -> int:
+    from kafka import KafkaConsumer
+    from kafka.structs import TopicPartition
+
+    from services.search.indexer import SPEC
+
+    consumer = KafkaConsumer(bootstrap_servers=running.kafka_bootstrap, group_id="market.search")
+    try:
+        partitions = [
+            TopicPartition(topic, number)
+            for topic in SPEC.topics
+            for number in consumer.partitions_for_topic(topic) or ()
+        ]
+        return sum(consumer.committed(partition) or 0 for partition in partitions)
+    finally:
+        consumer.close()
+
+
+def indexer_vs_bulk(running: Any, events: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    from django.conf import settings
+    from elasticsearch import helpers
+
+    from services.common.consumer import ConsumerRunner
+    from services.search.indexer import SPEC, listing_event_action
+    from services.search.indexes import all_aliases, client, index_create, indexes_ensure
+
+    indexes_ensure()
+    prefix = settings.SEARCH_INDEX_PREFIX
+    produce(running, events)
+    stop = threading.Event()
+    # the stand-in answers a fetch with the whole backlog, ignoring fetch_max_bytes (real Kafka does not)
+    runner = ConsumerRunner(
+        spec=SPEC,
+        bootstrap_servers=running.kafka_bootstrap,
+        consumer_options={"receive_message_max_bytes": 1 << 30},
+    )
+    started = time.perf_counter()
+    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+    thread.start()
+    while _committed(running) < len(events):  # committed only once its bulk request succeeded
+        time.sleep(0.1)
+    indexer_seconds = time.perf_counter() - started
+    stop.set()
+    thread.join(60)
+    assert _count(all_aliases()) == len(events)
+
+    # baseline: the very same documents, already built, through helpers.bulk into identical fresh indexes
+    actions = []
+    for kind, data in events:
+        action = listing_event_action(kind, data)
+        actions.append({**action, "_index": action["_index"].replace(prefix, "bench-raw")})
+    raw_indexes = sorted({action["_index"] for action in actions})
+    for name in raw_indexes:
+        index_create(name)
+
+    def raw() -> None:
+        helpers.bulk(client(), actions, chunk_size=500, refresh=False)
+
+    raw_seconds = timed(raw)
+    assert _count(",".join(raw_indexes)) == len(events)
+    client().indices.delete(index=",".join(raw_indexes))
+    return {
+        "indexer_docs_per_s": round(len(events) / indexer_seconds),
+        "helpers_bulk_docs_per_s": round(len(events) / raw_seconds),
+        "indexer_vs_helpers_bulk": round(raw_seconds / indexer_seconds, 3),
+    }
+
+
+def api_vs_raw(label: str, rounds: int, queries: tuple[dict[str, str], ...] = QUERIES) -> dict[str, Any]:
+    """Median latency per query through the API (in-process) and raw, interleaved; ratio of the sums."""
+    from rest_framework.test import APIClient
+
+    from services.search.queries import search_body
+    from services.search.selectors import search_raw
+    from services.search.serializers import SearchParamsSerializer
+
+    api = APIClient()
+    api_times: list[float] = []
+    raw_times: list[float] = []
+    for params in queries:
+        serializer = SearchParamsSerializer(data=params)
+        serializer.is_valid(raise_exception=True)
+        body = search_body(serializer.params())
+        api.get("/api/v1/search/", params)  # warm-up
+        api_samples, raw_samples = [], []
+        for _ in range(rounds):
+            api_samples.append(timed(lambda params=params: api.get("/api/v1/search/", params)))
+            raw_samples.append(timed(lambda body=body: search_raw(body)))
+        api_times.append(statistics.median(api_samples))
+        raw_times.append(statistics.median(raw_samples))
+    return {
+        f"{label}_api_ms_median": round(1000 * statistics.median(api_times), 1),
+        f"{label}_raw_ms_median": round(1000 * statistics.median(raw_times), 1),
+        f"{label}_api_vs_raw": round(sum(api_times) / sum(raw_times), 3),
+    }
+
+
+def _skip_to_end(running: Any) -> None:
+    """The indexer group starts at the topics' ends: only the writes measured here are indexed."""
+    from kafka import KafkaConsumer
+    from kafka.structs import OffsetAndMetadata, TopicPartition
+
+    from services.search.indexer import SPEC
+
+    consumer = KafkaConsumer(bootstrap_servers=running.kafka_bootstrap, group_id="market.search")
+    partitions = [
+        TopicPartition(topic, number)
+        for topic in SPEC.topics
+        for number in consumer.partitions_for_topic(topic) or ()
+    ]
+    ends = consumer.end_offsets(partitions)
+    consumer.commit({partition: OffsetAndMetadata(offset, "", -1) for partition, offset in ends.items()})
+    consumer.close()
+
+
+def freshness(running: Any, seconds: float, rate: float = 50.0) -> dict[str, Any]:
+    """Approve pending patents through the review API at `rate`/s; the outbox relay and the indexer run in
+    threads; a poller reads /api/v1/search/ and notes when each patent first appears."""
+    from rest_framework.test import APIClient
+
+    from market.accounts.models import User
+    from market.catalog.models import ListingStatus
+    from market.events.relay import OutboxRelay, producer_build
+    from services.common.consumer import ConsumerRunner
+    from services.search.indexer import SPEC
+    from tests import factories
+
+    university = factories.organization("university")
+    reviewer = User.objects.create(username="bench-reviewer", is_platform_admin=True, is_staff=True)
+    total = int(seconds * rate)
+    pending = [
+        factories.patent(university, status=ListingStatus.PENDING, title=f"一种鲜度基准测试装置 {number}")
+        for number in range(total)
+    ]
+    stop = threading.Event()
+    relay = OutboxRelay(producer_factory=lambda: producer_build(running.kafka_bootstrap), batch_size=100)
+    runner = ConsumerRunner(spec=SPEC, bootstrap_servers=running.kafka_bootstrap, poll_timeout_ms=100)
+    workers = [
+        threading.Thread(target=relay.run, kwargs={"stop": stop, "idle_sleep": 0.02}, daemon=True),
+        threading.Thread(target=runner.run, args=(stop,), daemon=True),
+    ]
+    _skip_to_end(running)
+    for worker in workers:
+        worker.start()
+    time.sleep(3)  # the consumer joins its group
+    written: dict[int, float] = {}
+    seen: dict[int, float] = {}
+
+    def poll() -> None:
+        client = APIClient()
+        while not stop.is_set() and len(seen) < total:
+            body = client.get(
+                "/api/v1/search/", {"q": "鲜度基准测试", "sort": "newest", "page_size": 100}
+            ).json()
+            now = time.perf_counter()
+            for item in body["results"]:
+                seen.setdefault(item["id"], now)
+            time.sleep(0.01)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    writer = APIClient()
+    writer.force_authenticate(reviewer)
+    start = time.perf_counter()
+    for number, patent in enumerate(pending):
+        time.sleep(max(0.0, start + number / rate - time.perf_counter()))
+        written[patent.pk] = time.perf_counter()
+        response = writer.post(f"/api/v1/review/patents/{patent.pk}/approve/")
+        assert response.status_code == 200, response.content
+    deadline = time.perf_counter() + 30
+    while len(seen) < total and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    achieved_rate = total / (max(written.values()) - start)
+    stop.set()
+    for worker in [*workers, poller]:
+        worker.join(30)
+    delays = sorted(seen[pk] - written[pk] for pk in written if pk in seen)
+    return {
+        "freshness_writes": total,
+        "freshness_write_rate_per_s": round(achieved_rate, 1),
+        "freshness_visible": len(delays),
+        "freshness_p50_s": round(delays[len(delays) // 2], 3) if delays else None,
+        "freshness_p99_s": round(delays[min(len(delays) - 1, int(len(delays) * 0.99))], 3)
+        if delays
+        else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller run, under 60 s")
+    parser.add_argument("--documents", type=int, default=None)
+    args = parser.parse_args()
+    documents = args.documents or (10_000 if args.quick else 100_000)
+    logging.disable(logging.WARNING)
+    os.environ.setdefault("SEARCH_INDEX_PREFIX", "bench")
+    with scratch_database(f"bench_search_{os.getpid()}"), broker() as running:
+        from django.conf import settings
+
+        from services.search.analysis import segment
+        from services.search.indexer import bulk_send, listing_event_action
+        from services.search.indexes import all_aliases, client, indexes_ensure
+
+        settings.ELASTICSEARCH_URL = running.elasticsearch_url
+        settings.KAFKA_BOOTSTRAP_SERVERS = [running.kafka_bootstrap]
+        segment("预热")  # jieba loads its dictionary once per process (about a second), before any timing
+        events = real_events()
+        figures: dict[str, Any] = {"documents": documents, "refresh_interval_s": 1.0}
+        figures.update(indexer_vs_bulk(running, scaled(events, documents)))
+        # on the stand-in a query over the large index takes seconds: fewer queries, one round each
+        figures.update(api_vs_raw("large", rounds=1, queries=QUERIES[:4]))
+
+        # a small index (2,000 documents) beside it, where the engine does not drown our own overhead
+        settings.SEARCH_INDEX_PREFIX = "small"
+        indexes_ensure()
+        small = [listing_event_action(kind, data) for kind, data in scaled(events, 2_000)]
+        bulk_send(small, small)
+        client().indices.refresh(index=all_aliases())
+        figures.update(api_vs_raw("small", rounds=5 if args.quick else 20))
+        figures.update(freshness(running, seconds=4 if args.quick else 20))
+    figures["goal_indexer_ge_0_8"] = figures["indexer_vs_helpers_bulk"] >= 0.8
+    figures["goal_small_api_le_1_3"] = figures["small_api_vs_raw"] <= 1.3
+    p99 = figures["freshness_p99_s"]
+    figures["goal_freshness_p99_le_1_5_s"] = p99 is not None and p99 <= 1.5
+    report("search", figures)
+
+
+if __name__ == "__main__":
+    main()

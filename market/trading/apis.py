@@ -1,0 +1,339 @@
+"""Trading endpoints. Each view parses input, calls one service or selector, and serializes the result."""
+
+from typing import Any
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+
+from market.catalog.models import Demand, ListingStatus
+from market.common.apis import IsReviewer
+from market.common.ordering import MappedOrderingFilter
+from market.common.pagination import CursorPagination
+from market.trading import filters, selectors, serializers, services
+from market.trading.models import Auction, Deal, DealMilestone, DealObjection, Offer, Proposal
+
+
+def _parse(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class BidPagination(CursorPagination):
+    """Bid history, newest first, in the auction's strict order."""
+
+    ordering = ("-sequence",)
+
+
+class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Auctions are public; owners open them, signed-up enterprises bid."""
+
+    queryset = Auction.objects.none()
+    serializer_class = serializers.AuctionOutputSerializer
+    filter_backends = [DjangoFilterBackend, MappedOrderingFilter]
+    filterset_class = filters.AuctionFilter
+    ordering_map = {"ends_at": "ends_at", "created_at": "created_at", "current_price": "starting_price"}
+    ordering = ("-created_at",)
+
+    def get_queryset(self):
+        return selectors.auction_list()
+
+    @extend_schema(
+        request=serializers.AuctionInputSerializer, responses={201: serializers.AuctionOutputSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        auction = services.auction_open(
+            user=request.user, **_parse(serializers.AuctionInputSerializer, request)
+        )
+        return Response(self.get_serializer(auction).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["get"], responses=serializers.RegistrationOutputSerializer(many=True))
+    @extend_schema(methods=["post"], request=None, responses={201: serializers.RegistrationOutputSerializer})
+    @action(detail=True, methods=["get", "post"], permission_classes=[IsAuthenticated], pagination_class=None)
+    def registrations(self, request: Request, pk: str) -> Response:
+        """Sign up to bid (enterprises; accept a confidential achievement's NDA first), or list sign-ups."""
+        auction = self.get_object()
+        if request.method == "GET":
+            queryset = selectors.registration_list(auction=auction, user=request.user)
+            return Response(serializers.RegistrationOutputSerializer(queryset, many=True).data)
+        registration, created = services.auction_register(auction=auction, user=request.user)
+        return Response(
+            serializers.RegistrationOutputSerializer(registration).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=None, responses=serializers.RegistrationOutputSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"registrations/(?P<registration_id>[0-9]+)/confirm-deposit",
+        permission_classes=[IsAuthenticated],
+    )
+    def confirm_deposit(self, request: Request, pk: str, registration_id: str) -> Response:
+        """The owner confirms a bidder's deposit arrived."""
+        registration = get_object_or_404(self.get_object().registrations, pk=registration_id)
+        registration = services.registration_confirm_deposit(registration=registration, user=request.user)
+        return Response(serializers.RegistrationOutputSerializer(registration).data)
+
+    @extend_schema(methods=["get"], responses=serializers.BidOutputSerializer(many=True))
+    @extend_schema(
+        methods=["post"],
+        request=serializers.BidInputSerializer,
+        responses={201: serializers.BidOutputSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=BidPagination)
+    def bids(self, request: Request, pk: str) -> Response:
+        """Public bid history, newest first, bidders masked; or place a bid (409 when outbid or too low)."""
+        auction = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.bid_history(auction=auction))
+            return self.get_paginated_response(serializers.BidOutputSerializer(page, many=True).data)
+        bid = services.bid_place(
+            auction_id=auction.pk, user=request.user, **_parse(serializers.BidInputSerializer, request)
+        )
+        return Response(serializers.BidOutputSerializer(bid).data, status=status.HTTP_201_CREATED)
+
+    def get_permissions(self):
+        if self.action in ("create", "bids") and self.request.method == "POST":
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+
+class OfferViewSet(viewsets.ReadOnlyModelViewSet):
+    """Negotiations the caller's organization takes part in, as buyer or owner."""
+
+    queryset = Offer.objects.none()
+    serializer_class = serializers.OfferOutputSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends = [DjangoFilterBackend, MappedOrderingFilter]
+    filterset_class = filters.OfferFilter
+    ordering_map = {"created_at": "created_at", "updated_at": "updated_at"}
+
+    def get_queryset(self):
+        return selectors.offer_list(user=self.request.user)
+
+    def _done(self, offer: Offer, code: int = status.HTTP_200_OK) -> Response:
+        offer = selectors.offer_list(user=self.request.user).get(pk=offer.pk)
+        return Response(self.get_serializer(offer).data, status=code)
+
+    @extend_schema(
+        request=serializers.OfferInputSerializer, responses={201: serializers.OfferOutputSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        offer = services.offer_make(user=request.user, **_parse(serializers.OfferInputSerializer, request))
+        return self._done(offer, status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.CounterInputSerializer, responses=serializers.OfferOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def counter(self, request: Request, pk: str) -> Response:
+        """Put a new amount on the table (only the side whose turn it is)."""
+        data = _parse(serializers.CounterInputSerializer, request)
+        return self._done(services.offer_counter(offer=self.get_object(), user=request.user, **data))
+
+    @extend_schema(request=None, responses=serializers.OfferOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str) -> Response:
+        """Accept the amount on the table; a deal opens (with a public notice where the rules need one)."""
+        return self._done(services.offer_accept(offer=self.get_object(), user=request.user))
+
+    @extend_schema(request=serializers.DeclineInputSerializer, responses=serializers.OfferOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str) -> Response:
+        """End the negotiation with a structured reason."""
+        data = _parse(serializers.DeclineInputSerializer, request)
+        return self._done(services.offer_decline(offer=self.get_object(), user=request.user, **data))
+
+    @extend_schema(
+        responses=inline_serializer(
+            "DeclineSummary", {"reasons": drf_serializers.DictField(child=drf_serializers.IntegerField())}
+        )
+    )
+    @action(
+        detail=False, methods=["get"], url_path="decline-reasons", pagination_class=None, filter_backends=[]
+    )
+    def decline_reasons(self, request: Request) -> Response:
+        """Why buyers passed on your organization's listings, counted by reason."""
+        return Response({"reasons": selectors.offer_decline_summary(user=request.user)})
+
+
+class DemandProposalsApi(GenericAPIView):
+    """`/demands/{id}/proposals/`: universities and institutes propose (揭榜); the enterprise reads them."""
+
+    queryset = Proposal.objects.none()
+    serializer_class = serializers.ProposalOutputSerializer
+    permission_classes = [IsAuthenticated]
+
+    def _demand(self, demand_id: int) -> Demand:
+        demand = get_object_or_404(Demand.objects.select_related("owner"), pk=demand_id)
+        if demand.status != ListingStatus.PUBLISHED and demand.owner_id != self.request.user.organization_id:
+            raise Http404
+        return demand
+
+    @extend_schema(responses=serializers.ProposalOutputSerializer(many=True))
+    def get(self, request: Request, demand_id: int) -> Response:
+        demand = self._demand(demand_id)
+        queryset = selectors.proposal_list(user=request.user).filter(demand=demand)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=serializers.ProposalInputSerializer, responses={201: serializers.ProposalOutputSerializer}
+    )
+    def post(self, request: Request, demand_id: int) -> Response:
+        data = _parse(serializers.ProposalInputSerializer, request)
+        proposal = services.proposal_submit(demand=self._demand(demand_id), user=request.user, **data)
+        return Response(self.get_serializer(proposal).data, status=status.HTTP_201_CREATED)
+
+
+class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Proposal.objects.none()
+    serializer_class = serializers.ProposalOutputSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return selectors.proposal_list(user=self.request.user)
+
+    @extend_schema(request=None, responses=serializers.ProposalOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def shortlist(self, request: Request, pk: str) -> Response:
+        proposal = services.proposal_shortlist(proposal=self.get_object(), user=request.user)
+        return Response(self.get_serializer(proposal).data)
+
+    @extend_schema(request=None, responses=serializers.ProposalOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str) -> Response:
+        """Accept one shortlisted proposal; a deal opens."""
+        proposal = services.proposal_accept(proposal=self.get_object(), user=request.user)
+        return Response(self.get_serializer(proposal).data)
+
+
+class DealViewSet(viewsets.ReadOnlyModelViewSet):
+    """Deals: only the parties and their broker see one, and only the right side takes each step."""
+
+    queryset = Deal.objects.none()
+    permission_classes = [IsAuthenticated]
+    filter_backends = [DjangoFilterBackend, MappedOrderingFilter]
+    filterset_class = filters.DealFilter
+    ordering_map = {"created_at": "created_at", "updated_at": "updated_at"}
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.deal_list(user=self.request.user)
+        return selectors.deal_detail(user=self.request.user)
+
+    def get_serializer_class(self):
+        return serializers.DealOutputSerializer if self.action == "list" else serializers.DealDetailSerializer
+
+    def _done(self, deal: Deal, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.deal_detail(user=self.request.user).filter(pk=deal.pk).first()
+        return Response(serializers.DealDetailSerializer(fresh or deal).data, status=code)
+
+    @extend_schema(request=serializers.AdvanceInputSerializer, responses=serializers.DealDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def advance(self, request: Request, pk: str) -> Response:
+        """contract_signed (either party, after any public notice), paid (the seller confirms receipt),
+        completed (the buyer accepts delivery)."""
+        data = _parse(serializers.AdvanceInputSerializer, request)
+        return self._done(services.deal_advance(deal=self.get_object(), user=request.user, **data))
+
+    @extend_schema(
+        request=serializers.RegistrationInputSerializer, responses=serializers.DealDetailSerializer
+    )
+    @action(detail=True, methods=["post"], url_path="register-contract")
+    def register_contract(self, request: Request, pk: str) -> Response:
+        """The seller records the technology-contract registration (技术合同认定登记)."""
+        data = _parse(serializers.RegistrationInputSerializer, request)
+        return self._done(services.deal_register_contract(deal=self.get_object(), user=request.user, **data))
+
+    @extend_schema(request=serializers.CancelInputSerializer, responses=serializers.DealDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        data = _parse(serializers.CancelInputSerializer, request)
+        return self._done(services.deal_cancel(deal=self.get_object(), user=request.user, **data))
+
+    @extend_schema(request=serializers.BrokerInputSerializer, responses=serializers.DealDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def broker(self, request: Request, pk: str) -> Response:
+        """A party mandates a broker (a member of an approved intermediary) for its side."""
+        data = _parse(serializers.BrokerInputSerializer, request)
+        deal = services.deal_broker_assign(
+            deal=self.get_object(),
+            user=request.user,
+            broker_id=data["broker_id"],
+            commission=data.get("commission"),
+        )
+        return self._done(deal)
+
+    @extend_schema(
+        request=serializers.MilestoneInputSerializer, responses={201: serializers.MilestoneSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def milestones(self, request: Request, pk: str) -> Response:
+        data = _parse(serializers.MilestoneInputSerializer, request)
+        milestone = services.deal_milestone_add(
+            deal=self.get_object(),
+            user=request.user,
+            title=data["title"],
+            due_on=data.get("due_on"),
+            amount=data.get("amount"),
+        )
+        return Response(serializers.MilestoneSerializer(milestone).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=serializers.MilestoneSerializer)
+    @action(detail=True, methods=["post"], url_path=r"milestones/(?P<milestone_id>[0-9]+)/done")
+    def milestone_done(self, request: Request, pk: str, milestone_id: str) -> Response:
+        milestone = get_object_or_404(DealMilestone, pk=milestone_id, deal=self.get_object())
+        milestone = services.deal_milestone_done(milestone=milestone, user=request.user)
+        return Response(serializers.MilestoneSerializer(milestone).data)
+
+    @extend_schema(
+        request=serializers.DocumentInputSerializer, responses={201: serializers.DocumentSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def documents(self, request: Request, pk: str) -> Response:
+        data = _parse(serializers.DocumentInputSerializer, request)
+        document = services.deal_document_add(deal=self.get_object(), user=request.user, **data)
+        return Response(serializers.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class NoticeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Public notices (公示) of negotiated deals; anyone signed in may object while one runs."""
+
+    queryset = Deal.objects.none()
+    serializer_class = serializers.NoticeSerializer
+
+    def get_queryset(self):
+        return selectors.notice_list()
+
+    @extend_schema(
+        request=serializers.ObjectionInputSerializer, responses={201: serializers.ObjectionSerializer}
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def objections(self, request: Request, pk: str) -> Response:
+        data = _parse(serializers.ObjectionInputSerializer, request)
+        objection = services.objection_lodge(deal=self.get_object(), user=request.user, **data)
+        return Response(serializers.ObjectionSerializer(objection).data, status=status.HTTP_201_CREATED)
+
+
+class ObjectionRulingApi(GenericAPIView):
+    """A platform administrator rules on an objection; upholding it cancels the deal."""
+
+    serializer_class = serializers.ObjectionSerializer
+    permission_classes = [IsReviewer]
+
+    @extend_schema(request=serializers.RulingInputSerializer, responses=serializers.ObjectionSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        objection = get_object_or_404(DealObjection, pk=pk)
+        data = _parse(serializers.RulingInputSerializer, request)
+        objection = services.objection_rule(objection=objection, reviewer=request.user, **data)
+        return Response(self.get_serializer(objection).data)

@@ -1,0 +1,455 @@
+"""Trading: auctions and bids, negotiated offers, demand proposals (揭榜) and the deals they open.
+
+Money is exact (14 digits, 2 decimals). Rows that must exist at most once are also guarded by database
+constraints (one deal per auction, offer or proposal; one accepted proposal per demand; one bid per amount),
+so a race the row locks missed still cannot produce a second winner."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from market.accounts.models import Organization
+from market.catalog.models import Achievement, Demand, Patent
+from market.common.models import TimestampedModel, VersionedModel
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class ListingKind(models.TextChoices):
+    PATENT = "patent", _("Patent")
+    ACHIEVEMENT = "achievement", _("Achievement")
+
+
+def _one_listing(prefix: str) -> models.CheckConstraint:
+    """Exactly one of the patent/achievement columns is set, and it matches `listing_kind`."""
+    return models.CheckConstraint(
+        condition=(Q(listing_kind="patent", patent__isnull=False, achievement__isnull=True))
+        | Q(listing_kind="achievement", patent__isnull=True, achievement__isnull=False),
+        name=f"{prefix}_one_listing",
+    )
+
+
+class ListingRef(models.Model):
+    """A patent or an achievement being sold."""
+
+    listing_kind = models.CharField(_("listing kind"), max_length=20, choices=ListingKind.choices)
+    patent = models.ForeignKey(Patent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    achievement = models.ForeignKey(
+        Achievement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def listing(self) -> Patent | Achievement:
+        return self.patent if self.listing_kind == ListingKind.PATENT else self.achievement
+
+    @property
+    def listing_id(self) -> int:
+        return self.patent_id if self.listing_kind == ListingKind.PATENT else self.achievement_id
+
+
+class TransactionMode(models.TextChoices):
+    TRANSFER = "transfer", _("Transfer")
+    LICENCE_EXCLUSIVE = "licence_exclusive", _("Exclusive licence")
+    LICENCE_NON_EXCLUSIVE = "licence_non_exclusive", _("Non-exclusive licence")
+    INVESTMENT = "investment", _("Investment at valuation")
+    JOINT_DEVELOPMENT = "joint_development", _("Joint development")
+    SERVICE = "service", _("Technical service")
+    CONSULTING = "consulting", _("Consulting")
+
+
+# ---- auctions ----------------------------------------------------------------------------------------------
+
+
+class AuctionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed with a winner")
+    FAILED = "failed", _("Failed")
+
+
+class FailureReason(models.TextChoices):
+    NO_BIDS = "no_bids", _("No bids")
+    RESERVE_NOT_MET = "reserve_not_met", _("Reserve price not met")
+
+
+class Auction(ListingRef, VersionedModel):
+    """竞价: bids are placed under a row lock of this auction, so they are strictly ordered."""
+
+    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="auctions")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=300)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), db_index=True)
+    scheduled_end = models.DateTimeField(_("end before any extension"))
+    starting_price = models.DecimalField(_("starting price"), **MONEY, validators=[MinValueValidator(0)])
+    reserve_price = models.DecimalField(_("reserve price (hidden)"), **MONEY, null=True, blank=True)
+    bid_increment = models.DecimalField(
+        _("bid increment"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    deposit_amount = models.DecimalField(_("deposit"), **MONEY, default=0)
+    transaction_mode = models.CharField(
+        _("transaction mode"), max_length=30, choices=TransactionMode.choices, default="transfer"
+    )
+    snipe_window_minutes = models.PositiveIntegerField(_("anti-sniping window (minutes)"), default=5)
+    extension_minutes = models.PositiveIntegerField(_("extension (minutes)"), default=5)
+    status = models.CharField(
+        _("status"), max_length=10, choices=AuctionStatus.choices, default=AuctionStatus.OPEN
+    )
+    current_price = models.DecimalField(_("current price"), **MONEY, null=True, blank=True)
+    leading_bid = models.ForeignKey("Bid", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    bid_count = models.PositiveIntegerField(_("bids"), default=0)
+    failure_reason = models.CharField(
+        _("failure reason"), max_length=20, choices=FailureReason.choices, blank=True
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("auction")
+        verbose_name_plural = _("auctions")
+        indexes = [
+            models.Index(fields=["ends_at"], name="auction_due_idx", condition=Q(status="open")),
+        ]
+        constraints = [
+            _one_listing("auction"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="auction_ends_after"),
+            models.UniqueConstraint(
+                fields=["patent"], condition=Q(status="open"), name="auction_one_open_per_patent"
+            ),
+            models.UniqueConstraint(
+                fields=["achievement"], condition=Q(status="open"), name="auction_one_open_per_achievement"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DepositStatus(models.TextChoices):
+    NOT_REQUIRED = "not_required", _("Not required")
+    PENDING = "pending", _("Awaiting confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class AuctionRegistration(TimestampedModel):
+    """An enterprise signed up to bid (竞买报名): NDA accepted, deposit confirmed by the owner if required."""
+
+    auction = models.ForeignKey(Auction, on_delete=models.CASCADE, related_name="registrations")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    paddle_number = models.PositiveIntegerField(_("bidder number"))
+    deposit_status = models.CharField(_("deposit"), max_length=20, choices=DepositStatus.choices)
+
+    class Meta:
+        verbose_name = _("auction registration")
+        verbose_name_plural = _("auction registrations")
+        constraints = [
+            models.UniqueConstraint(fields=["auction", "organization"], name="registration_once_per_org"),
+            models.UniqueConstraint(fields=["auction", "paddle_number"], name="registration_paddle_unique"),
+        ]
+
+    @property
+    def may_bid(self) -> bool:
+        return self.deposit_status != DepositStatus.PENDING
+
+    def __str__(self) -> str:
+        return f"{self.auction_id}/{self.paddle_number}"
+
+
+class Bid(models.Model):
+    """An accepted bid at its place (`sequence`) in the auction's strict order; rejected bids leave no row."""
+
+    auction = models.ForeignKey(Auction, on_delete=models.CASCADE, related_name="bids")
+    registration = models.ForeignKey(AuctionRegistration, on_delete=models.PROTECT, related_name="bids")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount"), **MONEY)
+    sequence = models.PositiveIntegerField(_("sequence"))
+    placed_at = models.DateTimeField(_("placed at"))
+
+    class Meta:
+        verbose_name = _("bid")
+        verbose_name_plural = _("bids")
+        constraints = [
+            models.UniqueConstraint(fields=["auction", "sequence"], name="bid_sequence_unique"),
+            models.UniqueConstraint(fields=["auction", "amount"], name="bid_amount_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.auction_id}#{self.sequence} {self.amount}"
+
+
+# ---- offers ------------------------------------------------------------------------------------------------
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class OfferSide(models.TextChoices):
+    BUYER = "buyer", _("Buyer")
+    OWNER = "owner", _("Owner")
+
+
+class DeclineReason(models.TextChoices):
+    TOO_EARLY = "too_early", _("Technology too early-stage")
+    BENEFIT_UNCLEAR = "benefit_unclear", _("Benefit unclear")
+    ROUTE_UNCLEAR = "route_to_market_unclear", _("Route to market unclear")
+    PRICE = "price", _("Price")
+    OTHER = "other", _("Other")
+
+
+class Offer(ListingRef, VersionedModel):
+    """A negotiation on a listing priced "negotiated" or "open to offers"; `awaiting` names whose turn."""
+
+    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="offers_received")
+    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="offers_made")
+    buyer_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("listing title"), max_length=300)
+    amount = models.DecimalField(_("amount on the table"), **MONEY)
+    transaction_mode = models.CharField(_("transaction mode"), max_length=30, choices=TransactionMode.choices)
+    status = models.CharField(_("status"), max_length=10, choices=OfferStatus.choices, default="open")
+    awaiting = models.CharField(_("awaiting"), max_length=10, choices=OfferSide.choices, default="owner")
+    decline_reason = models.CharField(
+        _("decline reason"), max_length=30, choices=DeclineReason.choices, blank=True
+    )
+    decline_text = models.TextField(_("decline explanation"), blank=True)
+    declined_by = models.CharField(_("declined by"), max_length=10, choices=OfferSide.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        constraints = [
+            _one_listing("offer"),
+            models.UniqueConstraint(
+                fields=["buyer", "patent"], condition=Q(status="open"), name="offer_one_open_per_patent"
+            ),
+            models.UniqueConstraint(
+                fields=["buyer", "achievement"],
+                condition=Q(status="open"),
+                name="offer_one_open_per_achievement",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.amount})"
+
+
+class OfferRound(models.Model):
+    """One amount put on the table: the opening offer and every counter-offer."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="rounds")
+    side = models.CharField(max_length=10, choices=OfferSide.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.amount}"
+
+
+# ---- proposals (揭榜) --------------------------------------------------------------------------------------
+
+
+class ProposalStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    SHORTLISTED = "shortlisted", _("Shortlisted")
+    ACCEPTED = "accepted", _("Accepted")
+
+
+class Proposal(VersionedModel):
+    """A university or institute offers to solve an enterprise's demand."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.PROTECT, related_name="proposals")
+    proposer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="proposals")
+    proposer_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    summary = models.CharField(_("summary"), max_length=300)
+    approach = models.TextField(_("technical approach"))
+    amount = models.DecimalField(_("quoted amount"), **MONEY)
+    transaction_mode = models.CharField(_("transaction mode"), max_length=30, choices=TransactionMode.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.SUBMITTED
+    )
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        constraints = [
+            models.UniqueConstraint(fields=["demand", "proposer"], name="proposal_once_per_org"),
+            models.UniqueConstraint(
+                fields=["demand"], condition=Q(status="accepted"), name="proposal_one_accepted_per_demand"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+# ---- deals -------------------------------------------------------------------------------------------------
+
+
+class DealStage(models.TextChoices):
+    NEGOTIATING = "negotiating", _("Negotiating")
+    CONTRACT_SIGNED = "contract_signed", _("Contract signed")
+    CONTRACT_REGISTERED = "contract_registered", _("Contract registered")
+    PAID = "paid", _("Paid")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class DealParty(models.TextChoices):
+    SELLER = "seller", _("Seller")
+    BUYER = "buyer", _("Buyer")
+
+
+class ContractType(models.TextChoices):
+    DEVELOPMENT = "development", _("Technology development")
+    TRANSFER = "transfer", _("Technology transfer")
+    CONSULTING = "consulting", _("Technology consulting")
+    SERVICE = "service", _("Technology service")
+    LICENCE = "licence", _("Technology licence")
+
+
+class Deal(VersionedModel):
+    """A transaction between a seller (the listing owner or proposer) and a buyer (an enterprise)."""
+
+    title = models.CharField(_("title"), max_length=300)
+    seller = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="deals_selling")
+    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="deals_buying")
+    patent = models.ForeignKey(Patent, null=True, blank=True, on_delete=models.PROTECT, related_name="deals")
+    achievement = models.ForeignKey(
+        Achievement, null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
+    )
+    demand = models.ForeignKey(Demand, null=True, blank=True, on_delete=models.PROTECT, related_name="deals")
+    auction = models.OneToOneField(
+        Auction, null=True, blank=True, on_delete=models.PROTECT, related_name="deal"
+    )
+    offer = models.OneToOneField(Offer, null=True, blank=True, on_delete=models.PROTECT, related_name="deal")
+    proposal = models.OneToOneField(
+        Proposal, null=True, blank=True, on_delete=models.PROTECT, related_name="deal"
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    transaction_mode = models.CharField(_("transaction mode"), max_length=30, choices=TransactionMode.choices)
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=DealStage.choices, default=DealStage.NEGOTIATING, db_index=True
+    )
+    broker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="brokered_deals",
+    )
+    broker_mandate = models.CharField(
+        _("broker's mandate from"), max_length=10, choices=DealParty.choices, blank=True
+    )
+    broker_commission = models.DecimalField(_("broker commission"), **MONEY, null=True, blank=True)
+    notice_starts_at = models.DateTimeField(_("public notice from"), null=True, blank=True)
+    notice_ends_at = models.DateTimeField(_("public notice until"), null=True, blank=True)
+    contract_type = models.CharField(
+        _("contract type"), max_length=20, choices=ContractType.choices, blank=True
+    )
+    contract_value = models.DecimalField(_("contract value"), **MONEY, null=True, blank=True)
+    technology_transaction_value = models.DecimalField(
+        _("technology transaction value"), **MONEY, null=True, blank=True
+    )
+    registration_number = models.CharField(_("registration number"), max_length=40, blank=True)
+    registered_on = models.DateField(_("registered on"), null=True, blank=True)
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(technology_transaction_value__isnull=True)
+                | Q(technology_transaction_value__lte=models.F("contract_value")),
+                name="deal_tech_value_within_contract",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def party_org_ids(self) -> list[int]:
+        return [self.seller_id, self.buyer_id]
+
+
+class DealMilestone(TimestampedModel):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("title"), max_length=200)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    amount = models.DecimalField(_("amount due"), **MONEY, null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("due_on", "id")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DealDocument(TimestampedModel):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("link"), max_length=500)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DealAudit(models.Model):
+    """One row per change of a deal: who, acting as what, from which stage to which."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="audit")
+    action = models.CharField(_("action"), max_length=40)
+    from_stage = models.CharField(max_length=20, choices=DealStage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=DealStage.choices)
+    #: empty when the system acted (an auction closed by the timer)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acting_as = models.CharField(_("acting as"), max_length=20)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} {self.action}"
+
+
+class ObjectionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DISMISSED = "dismissed", _("Dismissed")
+    UPHELD = "upheld", _("Upheld")
+
+
+class DealObjection(TimestampedModel):
+    """An objection lodged during a deal's public notice period (公示异议); a platform administrator rules."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="objections")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("objection"))
+    status = models.CharField(max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN)
+    ruling = models.TextField(_("ruling"), blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} {self.status}"

@@ -1,0 +1,96 @@
+"""Reads for trading: who sees what. Auctions and their bid history are public (bidders masked); offers,
+proposals and deals are seen only by those taking part, so everyone else gets a 404 rather than a hint."""
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from market.accounts.models import User
+from market.common.permissions import is_reviewer
+from market.trading.models import Auction, AuctionStatus, Bid, Deal, Offer, Proposal
+
+
+def _org_id(user: User | None) -> int | None:
+    return user.organization_id if user is not None and user.is_authenticated else None
+
+
+def auction_list() -> QuerySet[Auction]:
+    return Auction.objects.select_related("owner", "leading_bid__registration")
+
+
+def auction_due_ids(*, limit: int = 500) -> list[int]:
+    """Open auctions whose end has passed, oldest first: what the closing timer works on."""
+    due = Auction.objects.filter(status=AuctionStatus.OPEN, ends_at__lte=timezone.now()).order_by("ends_at")
+    return list(due.values_list("id", flat=True)[:limit])
+
+
+def bid_history(*, auction: Auction) -> QuerySet[Bid]:
+    return auction.bids.select_related("registration", "organization").order_by("-sequence")
+
+
+def mask_name(name: str) -> str:
+    """Bid history is public, bidders are not: keep the first and last character (某***司)."""
+    if len(name) <= 2:
+        return name[:1] + "*"
+    return f"{name[0]}***{name[-1]}"
+
+
+def registration_list(*, auction: Auction, user: User | None) -> QuerySet:
+    """The owner sees every sign-up; a bidder sees its own."""
+    queryset = auction.registrations.select_related("organization").order_by("paddle_number")
+    org_id = _org_id(user)
+    if org_id == auction.owner_id or is_reviewer(user):
+        return queryset
+    return queryset.filter(organization_id=org_id) if org_id else queryset.none()
+
+
+def offer_list(*, user: User | None) -> QuerySet[Offer]:
+    org_id = _org_id(user)
+    if org_id is None:
+        return Offer.objects.none()
+    return (
+        Offer.objects.filter(Q(buyer_id=org_id) | Q(owner_id=org_id))
+        .select_related("owner", "buyer")
+        .prefetch_related("rounds")
+    )
+
+
+def offer_decline_summary(*, user: User | None) -> dict[str, int]:
+    """Why buyers passed on the user's organization's listings: declines by reason."""
+    org_id = _org_id(user)
+    if org_id is None:
+        return {}
+    rows = (
+        Offer.objects.filter(owner_id=org_id, status="declined", declined_by="buyer")
+        .values("decline_reason")
+        .annotate(count=Count("id"))
+    )
+    return {row["decline_reason"]: row["count"] for row in rows}
+
+
+def proposal_list(*, user: User | None) -> QuerySet[Proposal]:
+    """Proposals the user's organization made, or received on its demands."""
+    org_id = _org_id(user)
+    if org_id is None:
+        return Proposal.objects.none()
+    return Proposal.objects.filter(Q(proposer_id=org_id) | Q(demand__owner_id=org_id)).select_related(
+        "demand", "proposer"
+    )
+
+
+def deal_list(*, user: User | None) -> QuerySet[Deal]:
+    """Only the parties and their broker see a deal."""
+    if user is None or not user.is_authenticated:
+        return Deal.objects.none()
+    visible = Q(broker_id=user.pk)
+    if user.organization_id:
+        visible |= Q(seller_id=user.organization_id) | Q(buyer_id=user.organization_id)
+    return Deal.objects.filter(visible).select_related("seller", "buyer", "broker")
+
+
+def deal_detail(*, user: User | None) -> QuerySet[Deal]:
+    return deal_list(user=user).prefetch_related("milestones", "documents", "audit", "objections")
+
+
+def notice_list() -> QuerySet[Deal]:
+    """Deals under or after public notice (公示): title, parties and amount are public by design."""
+    return Deal.objects.filter(notice_ends_at__isnull=False).select_related("seller", "buyer")

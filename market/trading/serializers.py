@@ -1,0 +1,357 @@
+"""Input and output shapes of the trading API. Inputs only parse; rules live in the services."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from market.trading.models import (
+    Auction,
+    AuctionRegistration,
+    Bid,
+    ContractType,
+    Deal,
+    DealAudit,
+    DealDocument,
+    DealMilestone,
+    DealObjection,
+    DealStage,
+    DeclineReason,
+    ListingKind,
+    Offer,
+    OfferRound,
+    Proposal,
+    TransactionMode,
+)
+from market.trading.selectors import mask_name
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+POSITIVE_MONEY = {**MONEY, "min_value": Decimal("0.01")}
+
+
+class OrgRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+# ---- auctions ----------------------------------------------------------------------------------------------
+
+
+class AuctionInputSerializer(serializers.Serializer):
+    listing_kind = serializers.ChoiceField(choices=ListingKind.choices)
+    listing_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    starting_price = serializers.DecimalField(**MONEY, min_value=0)
+    bid_increment = serializers.DecimalField(**POSITIVE_MONEY)
+    reserve_price = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
+    deposit_amount = serializers.DecimalField(**MONEY, min_value=0, required=False)
+    snipe_window_minutes = serializers.IntegerField(min_value=0, max_value=120, required=False)
+    extension_minutes = serializers.IntegerField(min_value=1, max_value=120, required=False)
+    transaction_mode = serializers.ChoiceField(choices=TransactionMode.choices, required=False)
+
+
+class AuctionOutputSerializer(serializers.ModelSerializer):
+    """The reserve price stays hidden; `reserve_met` says only whether the top bid reaches it."""
+
+    owner = OrgRefSerializer()
+    listing_id = serializers.IntegerField()
+    reserve_met = serializers.SerializerMethodField()
+    minimum_next_bid = serializers.SerializerMethodField()
+    leading_bidder = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Auction
+        fields = (
+            "id",
+            "listing_kind",
+            "listing_id",
+            "title",
+            "owner",
+            "status",
+            "starts_at",
+            "ends_at",
+            "scheduled_end",
+            "starting_price",
+            "bid_increment",
+            "deposit_amount",
+            "snipe_window_minutes",
+            "extension_minutes",
+            "transaction_mode",
+            "current_price",
+            "minimum_next_bid",
+            "bid_count",
+            "leading_bidder",
+            "reserve_met",
+            "failure_reason",
+            "closed_at",
+            "version",
+            "created_at",
+        )
+
+    def get_reserve_met(self, auction: Auction) -> bool | None:
+        if auction.reserve_price is None:
+            return None
+        return auction.current_price is not None and auction.current_price >= auction.reserve_price
+
+    def get_minimum_next_bid(self, auction: Auction) -> str:
+        if auction.current_price is None:
+            return f"{auction.starting_price:.2f}"
+        return f"{auction.current_price + auction.bid_increment:.2f}"
+
+    def get_leading_bidder(self, auction: Auction) -> int | None:
+        """The leader's bidder number (竞买号), never its name."""
+        return auction.leading_bid.registration.paddle_number if auction.leading_bid else None
+
+
+class RegistrationOutputSerializer(serializers.ModelSerializer):
+    organization = OrgRefSerializer()
+
+    class Meta:
+        model = AuctionRegistration
+        fields = ("id", "auction", "organization", "paddle_number", "deposit_status", "created_at")
+
+
+class BidInputSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(**POSITIVE_MONEY)
+
+
+class BidOutputSerializer(serializers.ModelSerializer):
+    """Public bid history: the bidder number and a masked organization name."""
+
+    bidder = serializers.SerializerMethodField()
+    bidder_number = serializers.IntegerField(source="registration.paddle_number")
+
+    class Meta:
+        model = Bid
+        fields = ("id", "sequence", "amount", "bidder_number", "bidder", "placed_at")
+
+    def get_bidder(self, bid: Bid) -> str:
+        return mask_name(bid.organization.name)
+
+
+# ---- offers ------------------------------------------------------------------------------------------------
+
+
+class OfferInputSerializer(serializers.Serializer):
+    listing_kind = serializers.ChoiceField(choices=ListingKind.choices)
+    listing_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    amount = serializers.DecimalField(**POSITIVE_MONEY)
+    transaction_mode = serializers.ChoiceField(choices=TransactionMode.choices)
+    message = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class CounterInputSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(**POSITIVE_MONEY)
+    message = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class DeclineInputSerializer(serializers.Serializer):
+    reason_code = serializers.ChoiceField(choices=DeclineReason.choices)
+    reason_text = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class OfferRoundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OfferRound
+        fields = ("side", "amount", "message", "created_at")
+
+
+class OfferOutputSerializer(serializers.ModelSerializer):
+    owner = OrgRefSerializer()
+    buyer = OrgRefSerializer()
+    listing_id = serializers.IntegerField()
+    rounds = OfferRoundSerializer(many=True)
+    deal_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Offer
+        fields = (
+            "id",
+            "listing_kind",
+            "listing_id",
+            "title",
+            "owner",
+            "buyer",
+            "amount",
+            "transaction_mode",
+            "status",
+            "awaiting",
+            "decline_reason",
+            "decline_text",
+            "declined_by",
+            "rounds",
+            "deal_id",
+            "version",
+            "created_at",
+        )
+
+    def get_deal_id(self, offer: Offer) -> int | None:
+        deal = getattr(offer, "deal", None)
+        return deal.pk if deal else None
+
+
+# ---- proposals ---------------------------------------------------------------------------------------------
+
+
+class ProposalInputSerializer(serializers.Serializer):
+    summary = serializers.CharField(max_length=300)
+    approach = serializers.CharField(max_length=20000)
+    amount = serializers.DecimalField(**POSITIVE_MONEY)
+    transaction_mode = serializers.ChoiceField(choices=TransactionMode.choices)
+
+
+class ProposalOutputSerializer(serializers.ModelSerializer):
+    proposer = OrgRefSerializer()
+
+    class Meta:
+        model = Proposal
+        fields = (
+            "id",
+            "demand",
+            "proposer",
+            "summary",
+            "approach",
+            "amount",
+            "transaction_mode",
+            "status",
+            "version",
+            "created_at",
+        )
+
+
+# ---- deals -------------------------------------------------------------------------------------------------
+
+
+class AdvanceInputSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(
+        choices=[DealStage.CONTRACT_SIGNED, DealStage.PAID, DealStage.COMPLETED],
+        help_text=_("contract_signed, paid or completed; registration and cancellation have their own steps"),
+    )
+
+
+class RegistrationInputSerializer(serializers.Serializer):
+    contract_type = serializers.ChoiceField(choices=ContractType.choices)
+    contract_value = serializers.DecimalField(**MONEY, min_value=0)
+    technology_transaction_value = serializers.DecimalField(**MONEY, min_value=0)
+    registration_number = serializers.CharField(max_length=40)
+    registered_on = serializers.DateField()
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class BrokerInputSerializer(serializers.Serializer):
+    broker_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    commission = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
+
+
+class MilestoneInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    due_on = serializers.DateField(required=False, allow_null=True)
+    amount = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
+
+
+class DocumentInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    url = serializers.URLField(max_length=500)
+
+
+class ObjectionInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class RulingInputSerializer(serializers.Serializer):
+    upheld = serializers.BooleanField()
+    ruling = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DealMilestone
+        fields = ("id", "title", "due_on", "amount", "done_at")
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DealDocument
+        fields = ("id", "title", "url", "uploaded_by", "created_at")
+
+
+class AuditSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DealAudit
+        fields = ("action", "from_stage", "to_stage", "actor", "acting_as", "note", "at")
+
+
+class ObjectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DealObjection
+        fields = ("id", "deal", "text", "status", "ruling", "created_at")
+
+
+class DealOutputSerializer(serializers.ModelSerializer):
+    seller = OrgRefSerializer()
+    buyer = OrgRefSerializer()
+
+    class Meta:
+        model = Deal
+        fields = (
+            "id",
+            "title",
+            "seller",
+            "buyer",
+            "patent",
+            "achievement",
+            "demand",
+            "auction",
+            "offer",
+            "proposal",
+            "amount",
+            "transaction_mode",
+            "stage",
+            "broker",
+            "broker_mandate",
+            "broker_commission",
+            "notice_starts_at",
+            "notice_ends_at",
+            "contract_type",
+            "contract_value",
+            "technology_transaction_value",
+            "registration_number",
+            "registered_on",
+            "cancel_reason",
+            "version",
+            "created_at",
+        )
+
+
+class DealDetailSerializer(DealOutputSerializer):
+    milestones = MilestoneSerializer(many=True)
+    documents = DocumentSerializer(many=True)
+    audit = AuditSerializer(many=True)
+    objections = ObjectionSerializer(many=True)
+
+    class Meta(DealOutputSerializer.Meta):
+        fields = (*DealOutputSerializer.Meta.fields, "milestones", "documents", "audit", "objections")
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    """What a public notice (公示) shows: the deal's subject, parties, amount and window."""
+
+    seller = OrgRefSerializer()
+    buyer = OrgRefSerializer()
+
+    class Meta:
+        model = Deal
+        fields = (
+            "id",
+            "title",
+            "seller",
+            "buyer",
+            "achievement",
+            "amount",
+            "notice_starts_at",
+            "notice_ends_at",
+        )

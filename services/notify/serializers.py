@@ -1,0 +1,243 @@
+"""Input validation and output shapes of the subscription and notification endpoints."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from market.accounts.models import Organization, OrganizationType
+from market.catalog.models import Achievement, Demand, LegalStatus, Patent, TransferMode
+from market.common.filters import IPC_PREFIX_PATTERN
+from services.notify.matching import DOCUMENT_KINDS, ipc_normalize
+from services.notify.models import (
+    Channel,
+    DeliveryAttempt,
+    Frequency,
+    Notification,
+    Preference,
+    Subscription,
+    SubscriptionKind,
+    WebhookEndpoint,
+)
+
+FOLLOWABLE = {"patent": Patent, "achievement": Achievement, "demand": Demand}
+
+
+class SearchParamsSerializer(serializers.Serializer):
+    """The parameters of /api/v1/search/ a saved search keeps; unknown ones are refused, not ignored."""
+
+    q = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    type = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    ipc = serializers.RegexField(IPC_PREFIX_PATTERN, required=False)
+    field = serializers.CharField(max_length=100, required=False)
+    region = serializers.RegexField(r"^[1-8][0-9]{5}$", required=False)
+    owner_type = serializers.ChoiceField(choices=OrganizationType.choices, required=False)
+    trl_min = serializers.IntegerField(min_value=1, max_value=9, required=False)
+    trl_max = serializers.IntegerField(min_value=1, max_value=9, required=False)
+    price_min = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    price_max = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    transfer_mode = serializers.ChoiceField(choices=TransferMode.choices, required=False)
+    legal_status = serializers.ChoiceField(choices=LegalStatus.choices, required=False)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("Unknown search parameter.")] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+    def validate_type(self, value: str) -> str:
+        kinds = [kind.strip() for kind in value.split(",") if kind.strip()]
+        if any(kind not in DOCUMENT_KINDS for kind in kinds):
+            raise serializers.ValidationError(
+                _("Use patent, achievement, demand or expert (comma-separated).")
+            )
+        return ",".join(kinds)
+
+    def validate_ipc(self, value: str) -> str:
+        return ipc_normalize(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for low, high in (("trl_min", "trl_max"), ("price_min", "price_max")):
+            if attrs.get(low) is not None and attrs.get(high) is not None and attrs[low] > attrs[high]:
+                raise serializers.ValidationError({high: [_("Must not be below %(low)s.") % {"low": low}]})
+        # stored as JSON: amounts as strings, empty values dropped
+        return {
+            name: str(value) if name.startswith("price_") else value
+            for name, value in attrs.items()
+            if value not in ("", None)
+        }
+
+
+class SubscriptionInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SubscriptionKind.choices)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    params = serializers.DictField(required=False)
+    target_kind = serializers.ChoiceField(choices=sorted(FOLLOWABLE), required=False)
+    target_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    ipc = serializers.RegexField(IPC_PREFIX_PATTERN, required=False)
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=Channel.choices), min_length=1, max_length=3
+    )
+    frequency = serializers.ChoiceField(choices=Frequency.choices, default=Frequency.INSTANT)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kind = attrs["kind"]
+        data = {
+            "kind": kind,
+            "name": attrs.get("name", ""),
+            "channels": sorted(set(attrs["channels"])),
+            "frequency": attrs["frequency"],
+            "params": {},
+            "target_kind": "",
+            "target_id": None,
+        }
+        if kind == SubscriptionKind.SEARCH:
+            params = SearchParamsSerializer(data=attrs.get("params") or {})
+            if not params.is_valid():
+                raise serializers.ValidationError({"params": params.errors})
+            data["params"] = params.validated_data
+        elif kind == SubscriptionKind.IPC:
+            if not attrs.get("ipc"):
+                raise serializers.ValidationError({"ipc": [_("Name the IPC class to follow.")]})
+            data["params"] = {"ipc": ipc_normalize(attrs["ipc"])}
+        elif kind == SubscriptionKind.LISTING:
+            model = FOLLOWABLE.get(attrs.get("target_kind", ""))
+            if model is None:
+                raise serializers.ValidationError({"target_kind": [_("Name the kind of listing to follow.")]})
+            if not model.objects.filter(pk=attrs.get("target_id")).exists():
+                raise serializers.ValidationError({"target_id": [_("No such listing.")]})
+            data.update(target_kind=attrs["target_kind"], target_id=attrs["target_id"])
+        else:
+            if not Organization.objects.filter(pk=attrs.get("target_id")).exists():
+                raise serializers.ValidationError({"target_id": [_("No such organization.")]})
+            data["target_id"] = attrs["target_id"]
+        return data
+
+
+class SubscriptionUpdateSerializer(serializers.Serializer):
+    """What can change on a subscription: its name, channels, frequency, active flag and search parameters."""
+
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    params = serializers.DictField(required=False)
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=Channel.choices), min_length=1, max_length=3, required=False
+    )
+    frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        subscription: Subscription = self.context["subscription"]
+        if "params" in attrs:
+            if subscription.kind != SubscriptionKind.SEARCH:
+                raise serializers.ValidationError({"params": [_("Only saved searches have parameters.")]})
+            params = SearchParamsSerializer(data=attrs["params"])
+            if not params.is_valid():
+                raise serializers.ValidationError({"params": params.errors})
+            attrs["params"] = params.validated_data
+        if "channels" in attrs:
+            attrs["channels"] = sorted(set(attrs["channels"]))
+        return attrs
+
+
+class SubscriptionOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Subscription
+        fields = (
+            "id",
+            "kind",
+            "name",
+            "params",
+            "target_kind",
+            "target_id",
+            "channels",
+            "frequency",
+            "is_active",
+            "created_at",
+            "updated_at",
+        )
+
+
+class NotificationOutputSerializer(serializers.ModelSerializer):
+    is_read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = (
+            "id",
+            "kind",
+            "event_type",
+            "subject",
+            "body",
+            "link",
+            "data",
+            "created_at",
+            "read_at",
+            "is_read",
+        )
+
+    def get_is_read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ("attempted_at", "succeeded", "status_code", "error", "duration_ms")
+
+
+class DeliveryOutputSerializer(serializers.ModelSerializer):
+    attempt_log = DeliveryAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = (
+            "id",
+            "kind",
+            "channel",
+            "subject",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "sent_at",
+            "last_error",
+            "created_at",
+            "attempt_log",
+        )
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, max_length=500
+    )
+
+
+class PreferenceSerializer(serializers.ModelSerializer):
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=Channel.choices), max_length=3, required=False
+    )
+    muted_kinds = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=20, required=False
+    )
+
+    class Meta:
+        model = Preference
+        fields = ("language", "channels", "muted_kinds", "quiet_start", "quiet_end")
+
+
+class WebhookInputSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    rotate_secret = serializers.BooleanField(default=False)
+
+    def validate_url(self, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError(_("Use an http or https URL."))
+        return value
+
+
+class WebhookOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("url", "secret", "is_active", "consecutive_failures", "disabled_at", "created_at")

@@ -1,0 +1,468 @@
+"""Writes of the notification service: subscriptions and their index keys, preferences, webhook endpoints, the
+fan-out of one event into notifications, delivery attempts, digests, read marks and unsubscribes."""
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from market.accounts.models import User
+from market.common.errors import ApplicationError
+from services.notify.conf import setting
+from services.notify.matching import subscription_keys
+from services.notify.models import (
+    Channel,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Notification,
+    Preference,
+    Subscription,
+    SubscriptionKey,
+    WebhookEndpoint,
+)
+from services.notify.rendering import public_link, render_message, render_text
+from services.notify.webhooks import secret_generate, webhook_post
+
+logger = logging.getLogger(__name__)
+UNSUBSCRIBE_SALT = "notify.unsubscribe"
+DELIVERED_CHANNELS = (Channel.EMAIL, Channel.WEBHOOK)
+
+
+# ---- subscriptions --------------------------------------------------------------------------------------
+
+
+def _keys_replace(subscription: Subscription) -> None:
+    SubscriptionKey.objects.filter(subscription=subscription).delete()
+    keys = subscription_keys(
+        kind=subscription.kind,
+        params=subscription.params,
+        target_kind=subscription.target_kind,
+        target_id=subscription.target_id,
+    )
+    SubscriptionKey.objects.bulk_create(SubscriptionKey(subscription=subscription, key=key) for key in keys)
+
+
+@transaction.atomic
+def subscription_create(*, user: User, data: dict[str, Any]) -> Subscription:
+    subscription = Subscription.objects.create(user=user, **data)
+    _keys_replace(subscription)
+    return subscription
+
+
+@transaction.atomic
+def subscription_update(*, subscription: Subscription, data: dict[str, Any]) -> Subscription:
+    for name, value in data.items():
+        setattr(subscription, name, value)
+    subscription.save()
+    _keys_replace(subscription)
+    return subscription
+
+
+@transaction.atomic
+def subscription_delete(*, subscription: Subscription) -> None:
+    subscription.delete()
+
+
+# ---- preferences and webhook endpoint -------------------------------------------------------------------
+
+
+def preference_of(user: User) -> Preference:
+    """The user's preference, or the defaults (unsaved) when they never set one."""
+    preference = Preference.objects.filter(user=user).first()
+    return preference or Preference(user=user, channels=list(setting("NOTIFY_DEFAULT_CHANNELS")))
+
+
+@transaction.atomic
+def preference_update(*, user: User, data: dict[str, Any]) -> Preference:
+    preference = preference_of(user)
+    for name, value in data.items():
+        setattr(preference, name, value)
+    if (preference.quiet_start is None) != (preference.quiet_end is None):
+        raise ApplicationError(
+            _("Quiet hours need both a start and an end."), fields={"quiet_end": [_("Give both or neither.")]}
+        )
+    preference.save()
+    return preference
+
+
+@transaction.atomic
+def webhook_endpoint_set(*, user: User, url: str, rotate_secret: bool = False) -> WebhookEndpoint:
+    """Create or change the user's endpoint; it is (re-)enabled with a clean failure count."""
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(user=user).first()
+    if endpoint is None:
+        endpoint = WebhookEndpoint(user=user, secret=secret_generate())
+    elif rotate_secret:
+        endpoint.secret = secret_generate()
+    endpoint.url = url
+    endpoint.is_active = True
+    endpoint.consecutive_failures = 0
+    endpoint.disabled_at = None
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, user: User) -> None:
+    WebhookEndpoint.objects.filter(user=user).delete()
+
+
+# ---- fan-out --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Recipient:
+    """A user to tell. With a subscription, its channels and frequency decide; otherwise the user's
+    preference does."""
+
+    user: User
+    subscription: Subscription | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def _in_quiet_hours(preference: Preference, moment: datetime) -> datetime | None:
+    """When the quiet window containing `moment` ends, or None outside quiet hours."""
+    start, end = preference.quiet_start, preference.quiet_end
+    if start is None or end is None or start == end:
+        return None
+    local = timezone.localtime(moment)
+    now = local.time()
+    inside = start <= now < end if start < end else (now >= start or now < end)
+    if not inside:
+        return None
+    ends = local.replace(hour=end.hour, minute=end.minute, second=end.second, microsecond=0)
+    return ends if ends > local else ends + timedelta(days=1)
+
+
+def notifications_create(
+    *,
+    event_id: str,
+    event_type: str,
+    kind: str,
+    recipients: Iterable[Recipient],
+    context: dict[str, Any],
+    now: datetime | None = None,
+) -> int:
+    """One notification per (event, user, channel) for the recipients, in the caller's transaction: in-app
+    rows are the inbox, e-mail and webhook rows are queued deliveries handed to Celery after commit. The first
+    recipient entry of a user wins; the unique constraint makes a repeated event a no-op."""
+    now = now or timezone.now()
+    chosen: dict[int, Recipient] = {}
+    for recipient in recipients:
+        if recipient.user.is_active:
+            chosen.setdefault(recipient.user.pk, recipient)
+    if not chosen:
+        return 0
+    preferences = {pref.user_id: pref for pref in Preference.objects.filter(user_id__in=chosen)}
+    endpoints = set(
+        WebhookEndpoint.objects.filter(user_id__in=chosen, is_active=True).values_list("user_id", flat=True)
+    )
+    rows: list[Notification] = []
+    for user_id, recipient in chosen.items():
+        preference = preferences.get(user_id) or Preference(
+            user_id=user_id, channels=list(setting("NOTIFY_DEFAULT_CHANNELS"))
+        )
+        if kind in preference.muted_kinds:
+            continue
+        subscription = recipient.subscription
+        channels = subscription.channels if subscription is not None else preference.channels
+        quiet_until = _in_quiet_hours(preference, now)
+        full_context = {**context, **recipient.context}
+        subject, body = render_message(kind, preference.language, full_context)
+        for channel in channels:
+            if channel == Channel.EMAIL and not recipient.user.email:
+                continue
+            if channel == Channel.WEBHOOK and user_id not in endpoints:
+                continue
+            digest = (
+                channel == Channel.EMAIL and subscription is not None and subscription.frequency == "digest"
+            )
+            rows.append(
+                Notification(
+                    event_id=event_id,
+                    event_type=event_type,
+                    kind=kind,
+                    user_id=user_id,
+                    channel=channel,
+                    subscription=subscription,
+                    language=preference.language,
+                    subject=subject,
+                    body=body,
+                    link=context.get("link", ""),
+                    data=context,
+                    status=(
+                        DeliveryStatus.SENT
+                        if channel == Channel.IN_APP
+                        else DeliveryStatus.DIGEST
+                        if digest
+                        else DeliveryStatus.PENDING
+                    ),
+                    sent_at=now if channel == Channel.IN_APP else None,
+                    next_attempt_at=None if channel == Channel.IN_APP else (quiet_until or now),
+                )
+            )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    queued = list(
+        Notification.objects.filter(
+            event_id=event_id, channel__in=DELIVERED_CHANNELS, status=DeliveryStatus.PENDING, attempts=0
+        ).values_list("pk", "next_attempt_at")
+    )
+    if queued:
+        transaction.on_commit(lambda: _enqueue(queued, now))
+    return len(rows)
+
+
+def _enqueue(queued: list[tuple[int, datetime | None]], now: datetime) -> None:
+    from services.notify.tasks import deliver
+
+    for pk, due in queued:
+        countdown = max(0.0, (due - now).total_seconds()) if due else 0.0
+        deliver.apply_async((pk,), countdown=countdown)
+
+
+# ---- delivery -------------------------------------------------------------------------------------------
+
+
+def unsubscribe_token(*, user_id: int, subscription_id: int | None, digest: bool = False) -> str:
+    """A signed, non-expiring claim: which user, and which subscription (or their digests, or, with neither,
+    the mail no subscription asked for)."""
+    claims = {"u": user_id, "s": subscription_id, "d": digest}
+    return signing.dumps(claims, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_url(notification: Notification) -> str:
+    token = unsubscribe_token(user_id=notification.user_id, subscription_id=notification.subscription_id)
+    return public_link(f"/api/v1/notifications/unsubscribe/{token}/")
+
+
+def _email_send(*, user: User, language: str, subject: str, body: str, link: str) -> None:
+    message = EmailMessage(
+        subject=subject,
+        body=body + "\n" + render_text("_email_footer", language, {"unsubscribe_url": link}),
+        to=[user.email],
+        headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
+    message.send(fail_silently=False)
+
+
+def _webhook_payload(notification: Notification) -> dict[str, Any]:
+    return {
+        "id": str(notification.pk),
+        "event_id": notification.event_id,
+        "event_type": notification.event_type,
+        "kind": notification.kind,
+        "subject": notification.subject,
+        "body": notification.body,
+        "link": notification.link,
+        "data": notification.data,
+        "created_at": notification.created_at.isoformat(),
+    }
+
+
+def _attempt(notification: Notification) -> tuple[bool, int | None, str]:
+    if notification.channel == Channel.EMAIL:
+        try:
+            _email_send(
+                user=notification.user,
+                language=notification.language,
+                subject=notification.subject,
+                body=notification.body,
+                link=unsubscribe_url(notification),
+            )
+        except OSError as error:  # smtplib.SMTPException is an OSError
+            return False, None, str(error)[:500]
+        return True, None, ""
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(user_id=notification.user_id).first()
+    if endpoint is None or not endpoint.is_active:
+        return False, None, "webhook endpoint missing or disabled"
+    result = webhook_post(
+        url=endpoint.url,
+        secret=endpoint.secret,
+        payload=_webhook_payload(notification),
+        delivery_id=str(notification.pk),
+        event_id=notification.event_id,
+    )
+    if result.ok:
+        endpoint.consecutive_failures = 0
+    else:
+        endpoint.consecutive_failures += 1
+        if endpoint.consecutive_failures >= setting("NOTIFY_WEBHOOK_DISABLE_AFTER"):
+            endpoint.is_active = False
+            endpoint.disabled_at = timezone.now()
+    endpoint.save(update_fields=["consecutive_failures", "is_active", "disabled_at"])
+    return result.ok, result.status_code, result.error
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff after the `attempts`-th failure."""
+    base = float(setting("NOTIFY_RETRY_BASE_SECONDS"))
+    return min(base * 2 ** (attempts - 1), float(setting("NOTIFY_RETRY_MAX_SECONDS")))
+
+
+def notification_deliver(*, notification_id: int) -> float | None:
+    """One attempt at a due e-mail or webhook delivery, logged. Returns the delay before the next attempt
+    when it failed and may be retried, else None. The row stays locked while sending, so two workers given
+    the same delivery never both send it."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(pk=notification_id, status=DeliveryStatus.PENDING)
+            .first()
+        )
+        now = timezone.now()
+        if notification is None or (notification.next_attempt_at and notification.next_attempt_at > now):
+            return None
+        started = time.monotonic()
+        ok, status_code, error = _attempt(notification)
+        DeliveryAttempt.objects.create(
+            notification=notification,
+            succeeded=ok,
+            status_code=status_code,
+            error=error,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        notification.attempts += 1
+        notification.last_error = error
+        delay = None
+        if ok:
+            notification.status = DeliveryStatus.SENT
+            notification.sent_at = timezone.now()
+        elif notification.attempts >= setting("NOTIFY_MAX_ATTEMPTS") or error.startswith("webhook endpoint"):
+            notification.status = DeliveryStatus.FAILED
+        elif (
+            notification.channel == Channel.WEBHOOK
+            and not WebhookEndpoint.objects.filter(user_id=notification.user_id, is_active=True).exists()
+        ):
+            notification.status = DeliveryStatus.FAILED  # this failure disabled the endpoint
+        else:
+            delay = retry_delay(notification.attempts)
+            notification.next_attempt_at = now + timedelta(seconds=delay)
+        notification.save(update_fields=["attempts", "last_error", "status", "sent_at", "next_attempt_at"])
+    return delay
+
+
+@transaction.atomic
+def notification_resend(*, notification: Notification) -> Notification:
+    """Queue an e-mail or webhook notification again (after a failure, or because the receiver lost it)."""
+    if notification.channel not in DELIVERED_CHANNELS:
+        raise ApplicationError(
+            _("Only e-mail and webhook notifications are sent again."), code="not_resendable"
+        )
+    notification.status = DeliveryStatus.PENDING
+    notification.attempts = 0
+    notification.next_attempt_at = timezone.now()
+    notification.save(update_fields=["status", "attempts", "next_attempt_at"])
+    transaction.on_commit(lambda: _enqueue([(notification.pk, None)], timezone.now()))
+    return notification
+
+
+def deliveries_requeue() -> int:
+    """Hand Celery again every pending delivery long overdue: its task was lost (a crash between commit and
+    enqueue, a purged queue). Repeats are harmless: a delivery is sent only while pending and due."""
+    overdue = timezone.now() - timedelta(seconds=float(setting("NOTIFY_SWEEP_GRACE_SECONDS")))
+    ids = list(
+        Notification.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=overdue)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    _enqueue([(pk, None) for pk in ids], timezone.now())
+    return len(ids)
+
+
+def digests_send(*, now: datetime | None = None) -> int:
+    """One e-mail per user gathering their digest notifications; users in quiet hours get theirs next time.
+    Returns the number of digests sent."""
+    now = now or timezone.now()
+    sent = 0
+    user_ids = (
+        Notification.objects.filter(status=DeliveryStatus.DIGEST).values_list("user_id", flat=True).distinct()
+    )
+    for user_id in list(user_ids):
+        with transaction.atomic():
+            user = User.objects.get(pk=user_id)
+            preference = preference_of(user)
+            if _in_quiet_hours(preference, now):
+                continue
+            items = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(user_id=user_id, status=DeliveryStatus.DIGEST)
+                .order_by("created_at", "pk")
+            )
+            if not items:
+                continue
+            subject, _blank, body = render_text("digest", preference.language, {"items": items}).partition(
+                "\n"
+            )
+            link = public_link(
+                "/api/v1/notifications/unsubscribe/"
+                + unsubscribe_token(user_id=user_id, subscription_id=None, digest=True)
+                + "/"
+            )
+            error = ""
+            try:
+                _email_send(
+                    user=user,
+                    language=preference.language,
+                    subject=subject.strip(),
+                    body=body.strip(),
+                    link=link,
+                )
+            except OSError as failure:
+                error = str(failure)[:500]
+            DeliveryAttempt.objects.bulk_create(
+                DeliveryAttempt(notification=item, succeeded=not error, error=error) for item in items
+            )
+            if error:
+                logger.warning("digest for user %s not sent: %s", user_id, error)
+                continue
+            Notification.objects.filter(pk__in=[item.pk for item in items]).update(
+                status=DeliveryStatus.SENT, sent_at=now, attempts=1
+            )
+            sent += 1
+    return sent
+
+
+# ---- inbox and unsubscribe ------------------------------------------------------------------------------
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None) -> int:
+    """Mark the user's unread in-app notifications read (`ids`, or all when None); returns how many."""
+    queryset = Notification.objects.filter(user=user, channel=Channel.IN_APP, read_at__isnull=True)
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
+    return queryset.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def unsubscribe_apply(*, token: str) -> User:
+    """Turn e-mail off for the subscription the link was for (or, for other mail, in the user's
+    preference). Idempotent: the same link can be followed again."""
+    try:
+        claims = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        user = User.objects.get(pk=claims["u"])
+    except (signing.BadSignature, User.DoesNotExist, KeyError, TypeError) as error:
+        raise ApplicationError(_("This unsubscribe link is not valid."), code="invalid_token") from error
+    if claims.get("s") or claims.get("d"):
+        mine = Subscription.objects.select_for_update().filter(user=user)
+        subscriptions = mine.filter(pk=claims["s"]) if claims.get("s") else mine.filter(frequency="digest")
+        for subscription in subscriptions:
+            subscription.channels = [channel for channel in subscription.channels if channel != Channel.EMAIL]
+            subscription.save(update_fields=["channels", "updated_at"])
+        pending = Notification.objects.filter(subscription__in=list(subscriptions))
+    else:
+        preference = preference_of(user)
+        preference.channels = [channel for channel in preference.channels if channel != Channel.EMAIL]
+        preference.save()
+        pending = Notification.objects.filter(user=user, subscription__isnull=True)
+    pending.filter(channel=Channel.EMAIL, status__in=[DeliveryStatus.PENDING, DeliveryStatus.DIGEST]).update(
+        status=DeliveryStatus.FAILED, last_error="unsubscribed"
+    )
+    return user

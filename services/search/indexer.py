@@ -1,0 +1,134 @@
+"""The search indexer (`manage.py run_consumer search`): listing events → documents → bulk requests.
+
+- The aggregate version is the external version: Elasticsearch refuses anything not newer than what it holds
+  (409), which here means "already indexed or superseded" and counts as done. Replays and out-of-order
+  duplicates therefore never overwrite newer data, and no inbox rows are needed.
+- A listing that is not published any more becomes a versioned tombstone (see documents.tombstone_build).
+- Offsets are committed by the consumer kit's batch mode only after the batch's bulk requests succeeded; any
+  other per-item failure, or Elasticsearch being unreachable, fails the whole batch, which is retried with
+  backoff (idempotently) until it goes through or the worker exits for a restart. A document the engine
+  refuses as malformed (HTTP 400) can never succeed: that event is dead-lettered."""
+
+import logging
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.conf import settings
+from elastic_transport import ObjectApiResponse
+
+from market.events.catalogue import EVENT_TYPES, TOPICS, ListingFact
+from services.common.consumer import ConsumerSpec, PermanentError, ReceivedEvent
+from services.search.documents import action_build
+from services.search.indexes import KINDS, client, indexes_ensure
+
+logger = logging.getLogger(__name__)
+
+#: actions per bulk request
+BULK_CHUNK = 500
+
+
+class BulkFailed(Exception):
+    """Some items of a bulk request failed for a reason that may pass (overload, engine restarting)."""
+
+
+def listing_event_action(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The bulk action for one event, or None when the event does not concern search."""
+    event_class, aggregate = EVENT_TYPES[event_type]
+    if aggregate not in KINDS or not issubclass(event_class, ListingFact):
+        return None
+    return action_build(aggregate, data["aggregate_id"], data["version"], data["status"], data["snapshot"])
+
+
+def _bulk_body(actions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = []
+    for action in actions:
+        meta = {
+            "_index": action["_index"],
+            "_id": action["_id"],
+            "version": action["version"],
+            "version_type": action["version_type"],
+        }
+        body += [{action["_op_type"]: meta}, action["_source"]]
+    return body
+
+
+def _item_failures(response: ObjectApiResponse, owners: list[Any]) -> Iterator[tuple[Any, int, Any]]:
+    """(owner, status, error) of every item that failed for a reason other than an older/equal version."""
+    if not response.get("errors"):
+        return
+    for owner, item in zip(owners, response["items"], strict=True):
+        result = next(iter(item.values()))
+        status = result.get("status", 500)
+        if status >= 300 and status != 409:
+            yield owner, status, result.get("error")
+
+
+def bulk_send(
+    actions: list[dict[str, Any]], owners: list[Any], *, require_alias: bool = True
+) -> list[tuple[Any, Exception]]:
+    """Send actions in chunks; returns the owners of items refused for good (HTTP 400) and raises BulkFailed
+    for anything that may pass. Writes go through aliases (`require_alias`), so a missing alias is an error
+    to retry rather than a stray index the engine would create with guessed mappings."""
+    refused: list[tuple[Any, Exception]] = []
+    for start in range(0, len(actions), BULK_CHUNK):
+        chunk, chunk_owners = actions[start : start + BULK_CHUNK], owners[start : start + BULK_CHUNK]
+        response = client().bulk(operations=_bulk_body(chunk), refresh=False, require_alias=require_alias)
+        for owner, status, error in _item_failures(response, chunk_owners):
+            if status == 400:
+                refused.append((owner, PermanentError(f"document refused by the engine: {error}")))
+            else:
+                raise BulkFailed(f"bulk item failed with HTTP {status}: {error}")
+    return refused
+
+
+class Indexer:
+    """Builds documents (jieba segmentation is CPU work) for one chunk while the previous chunk's bulk
+    request is in flight, so segmentation and the engine overlap."""
+
+    def __init__(self) -> None:
+        self._ready_for: str | None = None
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-bulk")
+
+    def handle_batch(self, events: list[ReceivedEvent]) -> list[tuple[ReceivedEvent, Exception]]:
+        target = f"{settings.ELASTICSEARCH_URL} {settings.SEARCH_INDEX_PREFIX}"
+        if self._ready_for != target:
+            indexes_ensure()
+            self._ready_for = target
+        try:
+            return self._index(events)
+        except Exception:
+            self._ready_for = None  # the aliases may be gone (a fresh cluster): check again on the retry
+            raise
+
+    def _index(self, events: list[ReceivedEvent]) -> list[tuple[ReceivedEvent, Exception]]:
+        refused: list[tuple[ReceivedEvent, Exception]] = []
+        pending = None
+        for start in range(0, len(events), BULK_CHUNK):
+            actions, owners = [], []
+            for event in events[start : start + BULK_CHUNK]:
+                action = listing_event_action(event.type, event.data)
+                if action is not None:
+                    actions.append(action)
+                    owners.append(event)
+            if pending is not None:
+                refused += pending.result()
+            pending = self._sender.submit(bulk_send, actions, owners) if actions else None
+        if pending is not None:
+            refused += pending.result()
+        return refused
+
+    def handle(self, event: ReceivedEvent) -> None:
+        """Per-message form (the kit's default path and tests): a refused document is a PermanentError."""
+        for _event, error in self.handle_batch([event]):
+            raise error
+
+
+INDEXER = Indexer()
+SPEC = ConsumerSpec(
+    name="search",
+    topics=tuple(TOPICS[kind] for kind in KINDS),
+    handle=INDEXER.handle,
+    handle_batch=INDEXER.handle_batch,
+    max_poll_records=2000,
+)

@@ -1,0 +1,268 @@
+"""The query builder: request parameters (already validated) → Elasticsearch request bodies. Pure functions,
+so the API and the benchmark's "same raw query" send exactly the same thing.
+
+Relevance: title over keywords over body, on both analyses (cjk bigrams for recall, jieba words for
+precision); a phrase bonus for the query appearing as written; an exact-title bonus; typo tolerance (fuzzy
+matching) only for Latin words, since a one-character edit of a Chinese word is another word. Facets are
+multi-select: each facet counts with every filter except its own, and the filters restrict the hits through
+`post_filter`, so choosing 专利 still shows how many 成果 there are."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from services.search.analysis import has_latin, segment
+
+#: request parameter → document field, for the multi-valued keyword filters (each one is also a facet)
+KEYWORD_FILTERS: dict[str, str] = {
+    "type": "kind",
+    "field": "field",
+    "owner_type": "owner_type",
+    "legal_status": "legal_status",
+    "patent_type": "patent_type",
+    "transfer_mode": "transfer_modes",
+    "stage": "stage",
+    "collaboration_mode": "collaboration_mode",
+}
+#: facet name → (filter it ignores, aggregation)
+PRICE_RANGES = [
+    {"key": "under_100k", "to": 100_000},
+    {"key": "100k_1m", "from": 100_000, "to": 1_000_000},
+    {"key": "1m_5m", "from": 1_000_000, "to": 5_000_000},
+    {"key": "over_5m", "from": 5_000_000},
+]
+FACETS: dict[str, tuple[str, dict[str, Any]]] = {
+    **{name: (name, {"terms": {"field": path, "size": 50}}) for name, path in KEYWORD_FILTERS.items()},
+    "ipc": ("ipc", {"terms": {"field": "ipc_subclasses", "size": 50}}),
+    "ipc_group": ("ipc", {"terms": {"field": "ipc_groups", "size": 50}}),
+    "region": ("region", {"terms": {"field": "province", "size": 40}}),
+    "trl": ("trl", {"terms": {"field": "trl", "size": 9}}),
+    "price": ("price", {"range": {"field": "price", "ranges": PRICE_RANGES}}),
+    "published": ("published", {"date_histogram": {"field": "published_at", "calendar_interval": "year"}}),
+}
+SORTS: dict[str, list[Any]] = {
+    "relevance": ["_score", {"published_at": {"order": "desc", "missing": "_last"}}, {"uid": "asc"}],
+    "newest": [{"published_at": {"order": "desc", "missing": "_last"}}, {"uid": "asc"}],
+    "price": [{"price": {"order": "asc", "missing": "_last"}}, {"uid": "asc"}],
+    "-price": [{"price": {"order": "desc", "missing": "_last"}}, {"uid": "asc"}],
+}
+HIGHLIGHT = {
+    "encoder": "html",
+    "pre_tags": ["<em>"],
+    "post_tags": ["</em>"],
+    "fields": {
+        "title": {"number_of_fragments": 0},
+        "body": {"fragment_size": 80, "number_of_fragments": 2},
+        "keywords": {"number_of_fragments": 0},
+    },
+}
+RESULT_SOURCE = [
+    "kind",
+    "id",
+    "display",
+    "field",
+    "ipc_subclasses",
+    "price",
+    "published_at",
+    "trl",
+    "legal_status",
+    "patent_type",
+    "transfer_modes",
+    "province",
+    "deadline",
+]
+#: words too common in titles to say anything about similarity
+GENERIC_WORDS = frozenset(
+    {
+        *("一种", "及其", "方法", "装置", "系统", "设备", "制备", "基于", "用于"),
+        *("以及", "一个", "研究", "应用", "分析", "技术", "结构", "具有", "进行"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    ipc: list[str] = field(default_factory=list)
+    region: list[str] = field(default_factory=list)
+    trl_min: int | None = None
+    trl_max: int | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    published_after: date | None = None
+    published_before: date | None = None
+    sort: str = "relevance"
+    size: int = 20
+    search_after: list[Any] | None = None
+
+
+def text_query(q: str) -> dict[str, Any]:
+    """Must match through either analysis; ranks by field boosts, the phrase and the exact title."""
+    latin = has_latin(q)
+    bigrams: dict[str, Any] = {
+        "query": q,
+        "fields": ["title^3", "keywords^2", "body", "people"],
+        "type": "best_fields",
+        "minimum_should_match": "-25%",
+    }
+    if latin:
+        bigrams.update(fuzziness="AUTO", prefix_length=1)
+    segmented = segment(q)
+    matches: list[dict[str, Any]] = [{"multi_match": bigrams}]
+    if segmented:
+        matches.append(
+            {
+                "multi_match": {
+                    "query": segmented,
+                    "fields": ["title_seg^3", "body_seg"],
+                    "type": "best_fields",
+                    "operator": "and",
+                }
+            }
+        )
+    return {
+        "bool": {
+            "must": [{"bool": {"should": matches, "minimum_should_match": 1}}],
+            "should": [
+                {"match_phrase": {"title": {"query": q, "slop": 1, "boost": 4}}},
+                {"match_phrase": {"body": {"query": q, "slop": 2, "boost": 1.5}}},
+                {"term": {"title.raw": {"value": q, "boost": 10}}},
+                {"term": {"keywords.raw": {"value": q, "boost": 3}}},
+            ],
+        }
+    }
+
+
+def _ipc_clause(values: list[str]) -> dict[str, Any]:
+    """`H01M`, `H01M 4/00` (a main group) or `H01M 4/525`: prefixes of the record's IPC symbols."""
+    clauses = []
+    for value in values:
+        prefix = value[:-2] if value.endswith("/00") else value
+        clauses.append({"prefix": {"ipc_codes": prefix}})
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def _region_clause(values: list[str]) -> dict[str, Any]:
+    clauses = []
+    for value in values:
+        level = "province" if value.endswith("0000") else "city" if value.endswith("00") else "county"
+        clauses.append({"term": {level: value}})
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def _range(path: str, low: Any, high: Any) -> dict[str, Any]:
+    bounds = {}
+    if low is not None:
+        bounds["gte"] = low.isoformat() if isinstance(low, date) else low
+    if high is not None:
+        bounds["lte"] = high.isoformat() if isinstance(high, date) else high
+    return {"range": {path: bounds}}
+
+
+def facet_filters(params: SearchParams) -> dict[str, dict[str, Any]]:
+    """Filter clause per facet name it belongs to (so each facet can leave its own out)."""
+    clauses: dict[str, dict[str, Any]] = {}
+    for name, path in KEYWORD_FILTERS.items():
+        if params.filters.get(name):
+            clauses[name] = {"terms": {path: params.filters[name]}}
+    if params.ipc:
+        clauses["ipc"] = _ipc_clause(params.ipc)
+    if params.region:
+        clauses["region"] = _region_clause(params.region)
+    if params.trl_min is not None or params.trl_max is not None:
+        clauses["trl"] = _range("trl", params.trl_min, params.trl_max)
+    if params.price_min is not None or params.price_max is not None:
+        clauses["price"] = _range("price", params.price_min, params.price_max)
+    if params.published_after or params.published_before:
+        clauses["published"] = _range("published_at", params.published_after, params.published_before)
+    return clauses
+
+
+def _all_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
+
+
+def search_body(params: SearchParams) -> dict[str, Any]:
+    """The whole search request: query, post_filter, facets, sort, highlight, search_after."""
+    query: dict[str, Any] = {"bool": {"filter": [{"term": {"live": True}}]}}
+    if params.q:
+        query["bool"]["must"] = [text_query(params.q)]
+    filters = facet_filters(params)
+    aggregations = {
+        name: {
+            "filter": _all_of([clause for key, clause in filters.items() if key != ignores]),
+            "aggs": {"values": aggregation},
+        }
+        for name, (ignores, aggregation) in FACETS.items()
+    }
+    sort = SORTS[params.sort if params.q or params.sort != "relevance" else "newest"]
+    body: dict[str, Any] = {
+        "query": query,
+        "aggs": aggregations,
+        "sort": sort,
+        "size": params.size,
+        "track_total_hits": True,
+        "_source": RESULT_SOURCE,
+    }
+    if filters:
+        body["post_filter"] = _all_of(list(filters.values()))
+    if params.q:
+        body["highlight"] = HIGHLIGHT
+    if params.search_after:
+        body["search_after"] = params.search_after
+    return body
+
+
+def suggest_body(prefix: str, size: int) -> dict[str, Any]:
+    completion: dict[str, Any] = {"field": "suggest", "size": size, "skip_duplicates": True}
+    if has_latin(prefix) and len(prefix) >= 4:
+        completion["fuzzy"] = {"fuzziness": 1, "prefix_length": 2}
+    return {
+        "suggest": {"titles": {"prefix": prefix, "completion": completion}},
+        "_source": ["kind", "id", "display.title"],
+    }
+
+
+def similar_body(source: dict[str, Any], *, kinds: list[str], size: int) -> dict[str, Any]:
+    """Listings like `source` (a stored document): its distinctive words, then shared IPC subclasses,
+    fields and keywords as bonuses. The words are sent as text (not a document reference), so the same query
+    runs across the indexes of every kind."""
+    text = " ".join(
+        word
+        for word in f"{source.get('title_seg', '')} {source.get('body_seg', '')}".split()
+        if word not in GENERIC_WORDS and len(word) > 1
+    )
+    should: list[dict[str, Any]] = []
+    if text:
+        should.append(
+            {
+                "more_like_this": {
+                    "fields": ["title_seg", "body_seg"],
+                    "like": [text],
+                    "min_term_freq": 1,
+                    "min_doc_freq": 1,
+                    "max_query_terms": 30,
+                    "minimum_should_match": "20%",
+                }
+            }
+        )
+    for path, values, boost in (
+        ("ipc_subclasses", source.get("ipc_subclasses"), 2.0),
+        ("field", source.get("field"), 1.0),
+        ("keywords.raw", source.get("keywords"), 1.5),
+    ):
+        if values:
+            should.append({"terms": {path: values, "boost": boost}})
+    return {
+        "query": {
+            "bool": {
+                "filter": [{"term": {"live": True}}, {"terms": {"kind": kinds}}],
+                "must_not": [{"term": {"uid": source["uid"]}}],
+                "should": should or [{"match_none": {}}],
+                "minimum_should_match": 1,
+            }
+        },
+        "size": size,
+        "_source": RESULT_SOURCE,
+    }

@@ -1,0 +1,139 @@
+"""Query parameters of the search endpoints, validated so bad input is a 400 naming the parameter."""
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from market.accounts.models import OrganizationType
+from market.catalog.models import AchievementStage, CollaborationMode, LegalStatus, PatentType, TransferMode
+from market.common.filters import IPC_PREFIX_PATTERN
+from services.search.indexes import KINDS
+from services.search.queries import SORTS, SearchParams
+
+MAX_QUERY_LENGTH = 200
+
+
+class MultiValueField(serializers.ListField):
+    """`?type=patent&type=demand` or `?type=patent,demand`."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        values = super().get_value(dictionary)
+        if values is serializers.empty:
+            return values
+        if isinstance(values, str):
+            values = [values]
+        return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+
+def _choices(choices: Any, **kwargs: Any) -> MultiValueField:
+    return MultiValueField(
+        child=serializers.ChoiceField(choices=choices), required=False, max_length=20, **kwargs
+    )
+
+
+def cursor_encode(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> list[Any]:
+    """A cursor is the sort values of the last hit; anything else is refused here, not by the engine."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise serializers.ValidationError(_("Invalid cursor.")) from error
+    if not (
+        isinstance(values, list)
+        and 1 <= len(values) <= 3
+        and all(value is None or isinstance(value, str | int | float) for value in values)
+    ):
+        raise serializers.ValidationError(_("Invalid cursor."))
+    return values
+
+
+class SearchParamsSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_QUERY_LENGTH, trim_whitespace=True
+    )
+    type = _choices(KINDS)
+    field = MultiValueField(child=serializers.CharField(max_length=100), required=False, max_length=20)
+    ipc = MultiValueField(
+        child=serializers.RegexField(IPC_PREFIX_PATTERN, max_length=20), required=False, max_length=20
+    )
+    region = MultiValueField(
+        child=serializers.RegexField(r"^[1-8][0-9]{5}$"),
+        required=False,
+        max_length=20,
+        help_text=_("6-digit administrative code of a province, city or county"),
+    )
+    owner_type = _choices(OrganizationType.choices)
+    legal_status = _choices(LegalStatus.choices)
+    patent_type = _choices(PatentType.choices)
+    transfer_mode = _choices(TransferMode.choices)
+    stage = _choices(AchievementStage.choices)
+    collaboration_mode = _choices(CollaborationMode.choices)
+    trl_min = serializers.IntegerField(required=False, min_value=1, max_value=9)
+    trl_max = serializers.IntegerField(required=False, min_value=1, max_value=9)
+    price_min = serializers.DecimalField(required=False, max_digits=14, decimal_places=2, min_value=0)
+    price_max = serializers.DecimalField(required=False, max_digits=14, decimal_places=2, min_value=0)
+    published_after = serializers.DateField(required=False)
+    published_before = serializers.DateField(required=False)
+    sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="relevance")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
+    cursor = serializers.CharField(required=False, max_length=500)
+
+    def validate_cursor(self, value: str) -> list[Any]:
+        return cursor_decode(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for low, high in (("trl_min", "trl_max"), ("price_min", "price_max")):
+            if attrs.get(low) is not None and attrs.get(high) is not None and attrs[low] > attrs[high]:
+                raise serializers.ValidationError({high: _("Must not be below %(low)s.") % {"low": low}})
+        return attrs
+
+    def params(self) -> SearchParams:
+        data = self.validated_data
+        ipc = [value.upper() for value in data.get("ipc", [])]
+        return SearchParams(
+            q=data.get("q", ""),
+            filters={
+                name: data[name]
+                for name in (
+                    "type",
+                    "field",
+                    "owner_type",
+                    "legal_status",
+                    "patent_type",
+                    "transfer_mode",
+                    "stage",
+                    "collaboration_mode",
+                )
+                if data.get(name)
+            },
+            ipc=ipc,
+            region=data.get("region", []),
+            trl_min=data.get("trl_min"),
+            trl_max=data.get("trl_max"),
+            price_min=float(data["price_min"]) if data.get("price_min") is not None else None,
+            price_max=float(data["price_max"]) if data.get("price_max") is not None else None,
+            published_after=data.get("published_after"),
+            published_before=data.get("published_before"),
+            sort=data["sort"],
+            size=data["page_size"],
+            search_after=data.get("cursor"),
+        )
+
+
+class SuggestParamsSerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=50, trim_whitespace=True)
+    size = serializers.IntegerField(required=False, min_value=1, max_value=20, default=8)
+
+
+class SimilarParamsSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=KINDS)
+    id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    within = _choices(KINDS, help_text=_("kinds of listings to return; patents and achievements by default"))
+    size = serializers.IntegerField(required=False, min_value=1, max_value=50, default=10)

@@ -1,0 +1,249 @@
+"""The indexer consumer, reindexing and the API's edges against the real engine and broker."""
+
+import threading
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.structs import OffsetAndMetadata, TopicPartition
+
+from market.catalog import services
+from market.catalog.models import ListingStatus
+from market.catalog.snapshots import listing_snapshot
+from market.events.catalogue import ListingPublished
+from market.events.models import OutboxEvent
+from market.events.publishing import publish_many
+from market.events.relay import cloudevent_message
+from services.common.consumer import wait_until
+from services.search import reindex as reindex_module
+from services.search.indexer import SPEC, bulk_send
+from services.search.indexes import alias_name, alias_targets, all_aliases, client
+from services.search.queries import SearchParams
+from services.search.selectors import search_run
+from tests import factories
+from tests.events.kit import consumer_loop, relay_all, running
+from tests.search.conftest import refresh
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _ids(q: str = "", **filters) -> set[int]:
+    refresh()
+    params = SearchParams(q=q, filters={key: [value] for key, value in filters.items()}, size=100)
+    return {item["id"] for item in search_run(params)["results"]}
+
+
+def _documents() -> dict[str, tuple[int, dict]]:
+    """Every stored document (tombstones too): uid -> (version, source)."""
+    refresh()
+    hits = client().search(index=all_aliases(), size=5000, version=True, query={"match_all": {}})
+    return {hit["_source"]["uid"]: (hit["_version"], hit["_source"]) for hit in hits["hits"]["hits"]}
+
+
+def _committed_total(engine) -> int:
+    consumer = KafkaConsumer(bootstrap_servers=engine.kafka_bootstrap, group_id="market.search")
+    try:
+        partitions = [
+            TopicPartition("market.patents", p) for p in consumer.partitions_for_topic("market.patents")
+        ]
+        return sum(consumer.committed(partition) or 0 for partition in partitions)
+    finally:
+        consumer.close()
+
+
+def _approved(cast, **fields):
+    patent = factories.patent(cast.university, status=ListingStatus.PENDING, **fields)
+    return services.listing_approve(listing=patent, reviewer=cast.platform_admin)
+
+
+def test_published_listings_become_searchable_and_withdrawn_ones_disappear(cast, engine, api):
+    visible = _approved(cast, title="一种钠离子电池负极材料")
+    gone = _approved(cast, title="一种钠离子电池电解液")
+    factories.patent(cast.university, status=ListingStatus.DRAFT, title="一种钠离子电池隔膜")
+    services.listing_withdraw(listing=gone, user=cast.uni_member)
+    relay_all(engine)
+    with running(consumer_loop, engine, SPEC):
+        assert wait_until(lambda: _ids("钠离子电池") == {visible.pk}, timeout=30)
+        services.listing_withdraw(listing=visible, user=cast.uni_member)
+        relay_all(engine)
+        assert wait_until(lambda: _ids("钠离子电池") == set(), timeout=30)
+    body = api(None).get("/api/v1/search/", {"q": "钠离子电池"}).json()
+    assert body["count"] == 0 and body["results"] == []
+    # what is left of the listings is a versioned tombstone with nothing searchable in it
+    version, tombstone = _documents()[f"patent:{visible.pk}"]
+    assert version == visible.version + 1 and tombstone["live"] is False and "title" not in tombstone
+
+
+def test_replaying_the_topic_from_offset_zero_leaves_the_index_identical(cast, engine):
+    patents = [_approved(cast, title=f"一种储能变流器控制方法 {number}") for number in range(5)]
+    services.listing_withdraw(listing=patents[0], user=cast.uni_member)
+    relay_all(engine)
+    total = OutboxEvent.objects.filter(topic="market.patents").count()
+    with running(consumer_loop, engine, SPEC):
+        assert wait_until(lambda: _committed_total(engine) == total, timeout=30)
+    before = _documents()
+    assert len(before) == 5 and len(_ids("储能变流器")) == 4
+    rewind = KafkaConsumer(bootstrap_servers=engine.kafka_bootstrap, group_id="market.search")
+    partitions = [TopicPartition("market.patents", p) for p in rewind.partitions_for_topic("market.patents")]
+    rewind.commit({partition: OffsetAndMetadata(0, "", -1) for partition in partitions})
+    rewind.close()
+    assert _committed_total(engine) == 0
+    with running(consumer_loop, engine, SPEC):
+        assert wait_until(lambda: _committed_total(engine) == total, timeout=30)
+    assert _documents() == before
+
+
+def test_an_older_event_arriving_late_is_ignored(cast, engine):
+    patent = _approved(cast, title="一种光伏组件清洗机器人")
+    services.listing_withdraw(listing=patent, user=cast.uni_member)
+    patent.refresh_from_db()
+    services.listing_submit(listing=patent, user=cast.uni_member)
+    services.listing_approve(listing=patent, reviewer=cast.platform_admin)
+    relay_all(engine)
+    with running(consumer_loop, engine, SPEC):
+        assert wait_until(lambda: _ids("光伏组件清洗") == {patent.pk}, timeout=30)
+        # the withdrawal again, as a late duplicate with a new event id (older version than the index holds)
+        row = OutboxEvent.objects.get(type="market.patent.withdrawn.v1")
+        topic, key, value, headers = cloudevent_message(
+            (uuid.uuid4(), row.type, row.topic, row.key, row.source, row.data, row.created_at)
+        )
+        producer = KafkaProducer(bootstrap_servers=engine.kafka_bootstrap, acks="all")
+        producer.send(topic, key=key, value=value, headers=headers).get(timeout=10)
+        producer.close()
+        total = OutboxEvent.objects.filter(topic="market.patents").count() + 1
+        assert wait_until(lambda: _committed_total(engine) == total, timeout=30)
+    patent.refresh_from_db()
+    version, document = _documents()[f"patent:{patent.pk}"]
+    assert version == patent.version and document["live"] is True
+    assert _ids("光伏组件清洗") == {patent.pk}
+
+
+def _published_events(cast, count: int) -> int:
+    """`count` published patents' events in the outbox, in one go (their rows are not needed)."""
+    template = listing_snapshot(factories.patent(cast.university))
+    with transaction.atomic():
+        publish_many(
+            ListingPublished(
+                aggregate="patent",
+                aggregate_id=100_000 + number,
+                version=1,
+                status="published",
+                owner_org_id=cast.university.pk,
+                snapshot={
+                    **template,
+                    "id": 100_000 + number,
+                    "title": f"一种风力发电机叶片检测装置 {number}",
+                },
+            )
+            for number in range(count)
+        )
+    return count
+
+
+def test_the_index_ends_complete_when_the_engine_stops_during_indexing(cast, engine):
+    total = _published_events(cast, 3000)
+    relay_all(engine)
+
+    def indexed() -> int:
+        try:
+            refresh()
+            return client().count(index=alias_name("patent"))["count"]
+        except Exception:
+            return -1
+
+    with running(
+        consumer_loop, engine, SPEC, max_consecutive_failures=10_000, retry_wait=lambda _state: 0.2
+    ) as (_stop, outcome):
+        assert wait_until(lambda: indexed() > 0, timeout=30, interval=0.01)
+        engine.restart()  # Elasticsearch (and Kafka) gone mid-stream, back with the same data
+        assert wait_until(lambda: indexed() == total, timeout=90, interval=0.5)
+        # a commit refused across the restart is redone after the re-read (which changes nothing)
+        assert wait_until(lambda: _committed_total(engine) == total, timeout=60, interval=0.5)
+    assert "error" not in outcome and outcome.get("result") == 0
+    assert indexed() == total
+
+
+def test_reindex_builds_identical_documents_catches_up_and_swaps_without_downtime(cast, engine, monkeypatch):
+    kept = [_approved(cast, title=f"一种数控机床热误差补偿方法 {number}") for number in range(4)]
+    relay_all(engine)
+    with running(consumer_loop, engine, SPEC):
+        assert wait_until(lambda: _committed_total(engine) == len(kept), timeout=30)
+    from_events = _documents()
+    old_index = alias_targets("patent")
+
+    # while the database is being read, one listing is withdrawn and its event reaches Kafka: the catch-up
+    # must apply it even though the rows read said "published"
+    original = reindex_module.bulk_send
+    late = kept[0]
+
+    def send_and_change(*args, **kwargs):
+        if late.status == ListingStatus.PUBLISHED:
+            late.refresh_from_db()
+            services.listing_withdraw(listing=late, user=cast.uni_member)
+            late.status = ListingStatus.WITHDRAWN
+            relay_all(engine)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(reindex_module, "bulk_send", send_and_change)
+    counts, stop = [], threading.Event()
+
+    def search_during() -> None:
+        while not stop.is_set():
+            counts.append(search_run(SearchParams(q="数控机床热误差", size=1))["count"])
+
+    searcher = threading.Thread(target=search_during, daemon=True)
+    searcher.start()
+    try:
+        call_command("search_reindex", kind=["patent"], no_progress=True)
+    finally:
+        stop.set()
+        searcher.join(10)
+    assert alias_targets("patent") != old_index and len(alias_targets("patent")) == 1
+    assert counts and min(counts) >= 3  # never an empty or missing index
+    after = _documents()
+    for patent in kept[1:]:
+        assert after[f"patent:{patent.pk}"] == from_events[f"patent:{patent.pk}"]
+    assert after[f"patent:{late.pk}"][1]["live"] is False
+    assert _ids("数控机床热误差") == {patent.pk for patent in kept[1:]}
+
+
+def test_latin_queries_tolerate_typos(cast, engine):
+    snapshot = listing_snapshot(
+        factories.patent(cast.university, title="Graphene oxide membrane for desalination")
+    )
+    from services.search.documents import action_build
+
+    action = action_build("patent", snapshot["id"], 1, "published", snapshot)
+    assert bulk_send([action], [action]) == []
+    assert _ids("grapheme oxide membrane") == {snapshot["id"]}
+    assert _ids("desalinaton") == {snapshot["id"]}
+
+
+def test_bad_parameters_are_a_400_naming_the_parameter(api):
+    for params, field in (
+        ({"type": "car"}, "type"),
+        ({"trl_min": 0}, "trl_min"),
+        ({"trl_min": 5, "trl_max": 3}, "trl_max"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"page_size": 1000}, "page_size"),
+        ({"ipc": "Z99"}, "ipc"),
+        ({"region": "12"}, "region"),
+        ({"sort": "random"}, "sort"),
+        ({"q": "x" * 201}, "q"),
+    ):
+        response = api(None).get("/api/v1/search/", params)
+        assert response.status_code == 400, params
+        assert field in response.json()["error"]["fields"], params
+    assert api(None).get("/api/v1/search/suggest/").status_code == 400
+    assert api(None).get("/api/v1/search/similar/", {"type": "patent"}).status_code == 400
+
+
+def test_an_unreachable_engine_is_a_503_not_a_500(api, settings):
+    from services.common.embedded import free_port
+
+    settings.ELASTICSEARCH_URL = f"http://127.0.0.1:{free_port()}"
+    response = api(None).get("/api/v1/search/", {"q": "电池"})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "search_unavailable"

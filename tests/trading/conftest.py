@@ -1,0 +1,26 @@
+"""Trading fixtures: a published patent of the university and an auction on it."""
+
+import pytest
+
+from market.trading import services
+from market.trading.models import Auction
+from tests import factories
+from tests.trading.helpers import open_auction
+
+
+@pytest.fixture
+def patent(cast):
+    return factories.patent(cast.university, price=None)
+
+
+@pytest.fixture
+def auction(cast, patent) -> Auction:
+    return open_auction(cast.uni_member, patent)
+
+
+@pytest.fixture
+def signed_up(cast, auction) -> Auction:
+    """The auction with both test enterprises signed up (no deposit required)."""
+    for user in (cast.ent_member, cast.ent2_member):
+        services.auction_register(auction=auction, user=user)
+    return auction
