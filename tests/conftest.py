@@ -43,8 +43,8 @@ def _fast_password_hashing(settings) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings, worker_id: str) -> None:
-    """Throttle counters live in Redis: each xdist worker gets its own Redis database, emptied before each test
-    (clearing a shared one would reset another worker's counters mid-test)."""
+    """Throttle counters live in Redis: each xdist worker gets its own Redis database, emptied before each
+    test (clearing a shared one would reset another worker's counters mid-test)."""
     index = 1 + int(worker_id[2:]) if worker_id.startswith("gw") else 15
     base = settings.CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"{base}/{index}"}}
