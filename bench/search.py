@@ -326,7 +326,7 @@ def main() -> None:
     with scratch_database(f"bench_search_{os.getpid()}"), broker() as running:
         from django.conf import settings
 
-        from services.search.analysis import segment
+        from services.common.chinese import segment
         from services.search.indexer import bulk_send, listing_event_action
         from services.search.indexes import all_aliases, client, indexes_ensure
 

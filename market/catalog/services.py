@@ -53,7 +53,11 @@ ListingT = TypeVar("ListingT", bound=Listing)
 ModelT = TypeVar("ModelT", bound=Listing | Expert)
 #: relations the event snapshot reads, fetched together with the locked row
 _RELATED: dict[type, tuple[str, ...]] = {
-    Patent: ("owner",), Achievement: ("owner",), Demand: ("owner",), Expert: ("organization",)}
+    Patent: ("owner",),
+    Achievement: ("owner",),
+    Demand: ("owner",),
+    Expert: ("organization",),
+}
 
 #: publication kind code -> patent type it implies
 _KIND_TO_TYPE = {
@@ -199,8 +203,12 @@ def _require_editable(listing: Listing) -> None:
 
 def _lock(instance: ModelT) -> ModelT:
     """Re-read a row under a lock, so concurrent edits serialize and every change gets its own version."""
-    return type(instance).objects.select_related(*_RELATED.get(type(instance), ())).select_for_update(
-        of=("self",)).get(pk=instance.pk)
+    return (
+        type(instance)
+        .objects.select_related(*_RELATED.get(type(instance), ()))
+        .select_for_update(of=("self",))
+        .get(pk=instance.pk)
+    )
 
 
 def _apply(instance: Any, changes: dict[str, Any]) -> None:

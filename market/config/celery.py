@@ -1,4 +1,5 @@
 """The Celery application. Workers: `celery -A market.config.celery worker`; timers: `... beat`."""
+
 import os
 
 from celery import Celery

@@ -3,9 +3,9 @@
 Every parameter of a saved search is a required condition (they are ANDed), so any one of them is a key every
 matching listing must carry. Each subscription is stored under one such anchor key (a query term, else an IPC
 prefix, a field, a region, an owner type, its document kinds, or `*` when it has no condition at all) in
-`SubscriptionKey`. A new listing computes all the keys it carries (its jieba terms, every prefix of its IPC
-symbols, its fields, its three region codes, ...), fetches the subscriptions stored under those keys with one
-indexed query, and verifies each candidate exactly against the listing."""
+`SubscriptionKey`. A new listing computes all the keys it carries (its search-mode words, every prefix of its
+IPC symbols, its fields, its three region codes, ...), fetches the subscriptions stored under those keys with
+one indexed query, and verifies each candidate exactly against the listing."""
 
 import re
 from collections.abc import Iterable
@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import jieba
-
+from services.common.chinese import search_words, words
 from services.notify.models import Subscription, SubscriptionKey, SubscriptionKind
-
-jieba.setLogLevel(60)
 
 #: document kinds a saved search can ask for (the `type` parameter of /api/v1/search/)
 DOCUMENT_KINDS = ("patent", "achievement", "demand", "expert")
@@ -63,14 +60,14 @@ def _clean(tokens: Iterable[str]) -> list[str]:
 
 
 def query_terms(q: str) -> list[str]:
-    """The terms a query requires: jieba's precise segmentation, without punctuation and stopwords."""
-    return _clean(jieba.cut(q))
+    """The terms a query requires: its words in precise mode, without stopwords."""
+    return _clean(words(q))
 
 
 def text_terms(text: str) -> frozenset[str]:
-    """The terms a document has: jieba's search-mode segmentation, which adds the sub-words of long words, so
+    """The terms a document has: its search-mode words, which add the sub-words of long words, so
     a query for 离子 finds 锂离子."""
-    return frozenset(_clean(jieba.cut_for_search(text)))
+    return frozenset(_clean(search_words(text)))
 
 
 def ipc_normalize(value: str) -> str:

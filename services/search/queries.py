@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.search.analysis import has_latin, segment
+from services.common.chinese import has_latin, segment
 
 #: request parameter → document field, for the multi-valued keyword filters (each one is also a facet)
 KEYWORD_FILTERS: dict[str, str] = {

@@ -25,7 +25,7 @@ def test_a_saved_search_is_created_indexed_updated_and_deleted(cast, api):
     body = response.json()
     assert body["params"] == {"q": "锂离子电池", "ipc": "H01M 4"} and body["frequency"] == "instant"
     keys = set(SubscriptionKey.objects.filter(subscription_id=body["id"]).values_list("key", flat=True))
-    assert keys == {"t:锂离子"}
+    assert keys == {"t:锂离子电池"}
 
     response = client.patch(
         f"/api/v1/subscriptions/{body['id']}/", {"params": {"field": "电学"}}, format="json"

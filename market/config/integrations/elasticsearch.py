@@ -1,4 +1,5 @@
 """Elasticsearch: the search indexes. Same code against real Elasticsearch and the local stand-in."""
+
 from market.config.env import env
 
 ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="http://127.0.0.1:19200")

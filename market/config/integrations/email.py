@@ -1,4 +1,5 @@
 """Outgoing e-mail (notifications, digests): SMTP in production, any Django e-mail backend elsewhere."""
+
 from market.config.env import env
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

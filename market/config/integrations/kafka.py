@@ -1,5 +1,6 @@
 """Kafka: where the outbox relay publishes and the consumers read. Same code for real Kafka and the local
 stand-in; only the bootstrap address differs."""
+
 from market.config.env import env
 
 KAFKA_BOOTSTRAP_SERVERS = env.list("KAFKA_BOOTSTRAP_SERVERS", default=["127.0.0.1:19092"])
