@@ -3,7 +3,10 @@
 A batch is claimed with `FOR UPDATE SKIP LOCKED`, so several relays share the work; a row is skipped while an
 older unsent row of the same key is held by another relay, so a key's events never overtake each other. Rows
 are marked sent in the claiming transaction only after the broker acknowledged every message (acks=all,
-idempotent producer): a crash in between re-sends them (at least once), it never loses them."""
+idempotent producer): a crash in between re-sends them (at least once), it never loses them.
+
+An idle relay does not poll fast: it LISTENs on the channel the outbox's insert trigger notifies (migration
+events/0002), so a committed event leaves within milliseconds, and polls only as a fallback."""
 
 import json
 import logging
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 from cloudevents.v1.http import CloudEvent
 from cloudevents.v1.kafka import to_binary
 from django.conf import settings
@@ -34,6 +38,8 @@ OLDEST_UNSENT_AGE = Gauge("outbox_oldest_unsent_age_seconds", "Age of the oldest
 PURGED = Counter("outbox_purged_events_total", "Delivered outbox rows deleted after the retention period")
 
 _TABLE = OutboxEvent._meta.db_table
+#: notified by the outbox's insert trigger, delivered when the inserting transaction commits (events/0002)
+NOTIFY_CHANNEL = "market_outbox"
 # Oldest unsent rows this relay can lock, minus any whose key has an older unsent row it could not lock
 # (another relay holds it): publishing those now would reorder the key.
 _CLAIM_SQL = f"""
@@ -94,6 +100,34 @@ def cloudevent_message(row: tuple) -> tuple[str, bytes, bytes, list[tuple[str, b
     )
     message = to_binary(event)
     return topic, key.encode(), message.value, list(message.headers.items())
+
+
+class CommitListener:
+    """Waits for the commit of a transaction that wrote outbox rows, on a connection of its own."""
+
+    def __init__(self) -> None:
+        self._connection: psycopg.Connection | None = None
+
+    def wait(self, timeout: float) -> None:
+        """Return on the next notification (and drain the others already queued) or after `timeout`."""
+        try:
+            if self._connection is None:
+                self._connection = connection.get_new_connection(connection.get_connection_params())
+                self._connection.autocommit = True
+                self._connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            woken = any(True for _ in self._connection.notifies(timeout=timeout, stop_after=1))
+            if woken:  # one claim serves every commit so far
+                for _queued in self._connection.notifies(timeout=0):
+                    pass
+        except psycopg.Error as error:
+            logger.warning("outbox listener lost its connection (%s); polling until it is back", error)
+            self.close()
+            time.sleep(timeout)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 @dataclass
@@ -165,13 +199,14 @@ class OutboxRelay:
         self,
         *,
         stop: threading.Event,
-        idle_sleep: float = 0.2,
+        idle_sleep: float = 1.0,
         retention_seconds: int = 3600,
         housekeeping_every: float = 5.0,
     ) -> None:
-        """Relay until `stop` is set. While Kafka is unreachable, back off exponentially (with jitter, capped)
-        and keep the rows: they go out, in order, once it is back. Every few seconds, refresh the lag gauges
-        and purge delivered rows past retention."""
+        """Relay until `stop` is set; when idle, wait for the next outbox commit (at most `idle_sleep`,
+        which also bounds how long `stop` may wait). While Kafka is unreachable, back off exponentially
+        (with jitter, capped) and keep the rows: they go out, in order, once it is back. Every few seconds,
+        refresh the lag gauges and purge delivered rows past retention."""
         retrying = Retrying(
             retry=retry_if_exception_type(KafkaError),
             wait=wait_exponential_jitter(multiplier=0.2, max=10, jitter=0.2),
@@ -182,6 +217,7 @@ class OutboxRelay:
             reraise=True,
         )
         next_housekeeping = 0.0
+        listener = CommitListener()
         try:
             while not stop.is_set():
                 sent = retrying(self.relay_batch)
@@ -189,10 +225,11 @@ class OutboxRelay:
                     self.purge(retention_seconds=retention_seconds)
                     self.measure_lag()
                     next_housekeeping = time.monotonic() + housekeeping_every
-                if sent < self.batch_size:
-                    stop.wait(idle_sleep)
+                if sent < self.batch_size and not stop.is_set():
+                    listener.wait(idle_sleep)
         except KafkaError:
             if not stop.is_set():
                 raise
         finally:
+            listener.close()
             self.close()

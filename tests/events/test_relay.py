@@ -2,6 +2,7 @@
 exactly once, also across a broker outage and with several relays at once."""
 
 import json
+import time
 from collections import defaultdict
 
 import pytest
@@ -10,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from market.events.catalogue import EVENT_TYPES
 from market.events.models import OutboxEvent
-from market.events.relay import OutboxRelay
+from market.events.relay import OutboxRelay, producer_build
 from market.events.schemas import stored_snapshots
 from services.audit.consumer import SPEC as AUDIT
 from services.audit.models import AuditEntry
@@ -222,3 +223,28 @@ def test_delivered_rows_are_purged_after_retention_and_lag_is_measured(cast, bro
     assert relay.purge(retention_seconds=3600) == 0, "recent rows are kept"
     assert relay.purge(retention_seconds=0) == 1
     assert OutboxEvent.objects.count() == 0
+
+
+def test_an_idle_relay_wakes_on_the_commit_of_an_event_not_on_its_polling_timer(cast, broker):
+    """The insert trigger's notification reaches the listening relay when the writing transaction commits;
+    nothing is notified for a rolled-back one."""
+    from django.db import transaction
+
+    from market.catalog import services
+
+    listing = factories.patent(cast.university)
+
+    def relay_slowly(*, stop) -> None:  # a fallback poll far longer than the wait below
+        OutboxRelay(producer_factory=lambda: producer_build(broker.kafka_bootstrap)).run(
+            stop=stop, idle_sleep=30.0
+        )
+
+    with running(relay_slowly) as (_stop, outcome):
+        assert _wait_for_outbox_drained(timeout=10) and "error" not in outcome
+        time.sleep(0.5)  # the relay is now waiting on its listener
+        with transaction.atomic():
+            services.listing_withdraw(listing=listing, user=cast.uni_member)
+        committed = time.monotonic()
+        assert _wait_for_outbox_drained(timeout=5)
+        assert time.monotonic() - committed < 5
+        assert OutboxEvent.objects.filter(type="market.patent.withdrawn.v1", sent_at__isnull=False).exists()

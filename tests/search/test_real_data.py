@@ -202,4 +202,3 @@ def test_the_segmented_copy_matches_whole_words_only(real_index, api):
     assert "锂离子电池" in segment("一种锂离子电池正极材料").split()
     body = _search(api, q="正极材料", type="patent", page_size=5)
     assert all("正极材料" in item["title"] for item in body["results"])
-

@@ -9,6 +9,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from market.catalog.models import NdaAcceptance
+from market.common.errors import ApplicationError
 from market.events.models import OutboxEvent
 from market.events.schemas import stored_snapshots
 from market.trading import services, tasks
@@ -79,8 +80,9 @@ def test_bad_auction_input_is_a_400_naming_the_field(cast, api, patent, change, 
 
 def test_unpublished_listing_cannot_be_auctioned(cast, api):
     draft = factories.patent(cast.university, status="draft")
-    with pytest.raises(Exception, match="published"):
+    with pytest.raises(ApplicationError) as refused:
         open_auction(cast.uni_member, draft)
+    assert refused.value.code == "not_published" and list(refused.value.fields) == ["listing_id"]
 
 
 def test_sign_up_requires_an_enterprise_and_the_owners_nda(cast, api):
