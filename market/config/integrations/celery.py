@@ -9,6 +9,10 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+#: the queue tasks go to and workers read by default (a test or a second market on one Redis picks its own)
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+#: how often beat looks for auctions past their end (seconds); a closing is at most this late
+AUCTION_CLOSE_INTERVAL = env.float("AUCTION_CLOSE_INTERVAL", default=30.0)
 CELERY_TIMEZONE = "Asia/Shanghai"
 #: periodic tasks (celery beat); each feature adds its own entry
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -16,5 +20,5 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "notify-requeue-overdue": {"task": "notify.requeue_overdue", "schedule": 300.0},
     "notify-daily-digest": {"task": "notify.send_digests", "schedule": crontab(hour=8, minute=0)},
     # trading: finish due auctions; idempotent (each auction once, under its row lock), so overlap is safe
-    "trading-close-due-auctions": {"task": "trading.close_due_auctions", "schedule": 30.0},
+    "trading-close-due-auctions": {"task": "trading.close_due_auctions", "schedule": AUCTION_CLOSE_INTERVAL},
 }
