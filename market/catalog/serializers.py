@@ -1,8 +1,11 @@
 """Input and output shapes of the catalog API. Inputs only parse; rules live in the services."""
 
 from typing import Any
+from urllib.parse import urlencode
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from market.catalog.models import (
@@ -13,6 +16,7 @@ from market.catalog.models import (
     Expert,
     IpForm,
     LegalStatus,
+    ListingStatus,
     Patent,
     PatentType,
     PricingMethod,
@@ -46,6 +50,21 @@ LISTING_READ_FIELDS = (
 )
 
 
+@extend_schema_field({"type": "string", "format": "uri-reference", "nullable": True, "readOnly": True})
+class SimilarLinkField(serializers.Field):
+    """Where a published patent's or achievement's detail page finds listings like it (the search service's
+    "more like this"); null while the listing is not published, because only published ones are indexed."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(source="*", read_only=True)
+
+    def to_representation(self, value: Any) -> str | None:
+        if value.status != ListingStatus.PUBLISHED:
+            return None
+        return f"{reverse('search-similar')}?{urlencode({'type': self.kind, 'id': value.pk})}"
+
+
 # ---- patents -----------------------------------------------------------------------------------------------
 
 
@@ -77,6 +96,7 @@ class PatentInputSerializer(serializers.Serializer):
 
 class PatentOutputSerializer(serializers.ModelSerializer):
     owner = OwnerSerializer()
+    similar = SimilarLinkField("patent")
 
     class Meta:
         model = Patent
@@ -98,6 +118,7 @@ class PatentOutputSerializer(serializers.ModelSerializer):
             "expiry_date",
             "field",
             "price",
+            "similar",
         )
 
 
@@ -142,6 +163,7 @@ class AchievementInputSerializer(serializers.Serializer):
 
 class AchievementOutputSerializer(serializers.ModelSerializer):
     owner = OwnerSerializer()
+    similar = SimilarLinkField("achievement")
     patent_ids = serializers.SerializerMethodField()
     nda_required = serializers.SerializerMethodField()
 
@@ -164,6 +186,7 @@ class AchievementOutputSerializer(serializers.ModelSerializer):
             "pricing_method",
             "teaser",
             "nda_required",
+            "similar",
         )
 
     def get_patent_ids(self, achievement: Achievement) -> list[int]:

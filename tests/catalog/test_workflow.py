@@ -392,3 +392,15 @@ def test_rejected_organization_can_sign_in_but_not_list(cast, api) -> None:
         "market.organization.registered.v1",
         "market.organization.reviewed.v1",
     ]
+
+
+def test_a_published_listing_links_to_listings_like_it_and_a_draft_does_not(cast, api) -> None:
+    member = api(cast.uni_member)
+    for kind, listing in (
+        ("patent", factories.patent(cast.university)),
+        ("achievement", factories.achievement(cast.university)),
+    ):
+        path = f"/api/v1/{kind}s/{listing.pk}/"
+        assert member.get(path).json()["similar"] == f"/api/v1/search/similar/?type={kind}&id={listing.pk}"
+        type(listing).objects.filter(pk=listing.pk).update(status="draft")
+        assert member.get(path).json()["similar"] is None
