@@ -31,14 +31,15 @@ COUNTIES = [
 
 
 def _vocabulary() -> list[str]:
-    """Every distinct Chinese word of two to four characters in the real sample data (about 19,800),
-    in a deterministic shuffled order."""
+    """Every distinct Chinese word of two to four characters in the real sample data that holds no smaller
+    word (search-mode segmentation yields it alone: 锂电池 would also yield 电池, so a search for a word
+    of one half could match a listing of the other), in a deterministic shuffled order."""
     import csv
     import json
 
     from django.conf import settings
 
-    from services.common.chinese import words
+    from services.common.chinese import search_words, words
 
     data = settings.MARKET_SAMPLE_DATA_DIR
     with open(data / "cn_patents_ipc.csv", encoding="utf-8") as patents:
@@ -52,7 +53,9 @@ def _vocabulary() -> list[str]:
             word
             for text in texts
             for word in words(text)
-            if 2 <= len(word) <= 4 and all("\u4e00" <= char <= "\u9fff" for char in word)
+            if 2 <= len(word) <= 4
+            and all("\u4e00" <= char <= "\u9fff" for char in word)
+            and search_words(word) == [word]
         }
     )
     random.Random(6).shuffle(vocabulary)
