@@ -234,9 +234,9 @@ class ConsumerRunner:
             close_old_connections()  # a broken database connection is replaced on the next try
             raise
 
-    def process(self, record: ConsumerRecord, stop: threading.Event) -> bool:
-        """Retry one record until it is durable. False when the runner must stop first: SIGTERM during a
-        backoff, or too many consecutive failures."""
+    def _until_durable(self, attempt: Callable[[], dict[str, int]], stop: threading.Event) -> bool:
+        """Repeat `attempt` with backoff until it succeeds, then count its outcomes. False when the runner
+        must stop first: SIGTERM during a backoff, or too many consecutive failures."""
         retrying = Retrying(
             wait=self.retry_wait,
             stop=lambda _state: stop.is_set() or self.consecutive_failures >= self.max_consecutive_failures,
@@ -244,12 +244,18 @@ class ConsumerRunner:
             reraise=True,
         )
         try:
-            outcome = retrying(self._attempt, record)
+            outcomes = retrying(attempt)
         except Exception:
             return False
         self.consecutive_failures = 0
-        MESSAGES.labels(self.spec.name, outcome).inc()
+        for outcome, count in outcomes.items():
+            if count:
+                MESSAGES.labels(self.spec.name, outcome).inc(count)
         return True
+
+    def process(self, record: ConsumerRecord, stop: threading.Event) -> bool:
+        """Retry one record until it is durable (see `_until_durable`)."""
+        return self._until_durable(lambda: {self._attempt(record): 1}, stop)
 
     def _attempt_batch(self, records: list[ConsumerRecord]) -> dict[str, int]:
         """One try at a whole batch: decode, hand the valid events over, dead-letter what can never succeed.
@@ -283,22 +289,8 @@ class ConsumerRunner:
             raise
 
     def process_batch(self, records: list[ConsumerRecord], stop: threading.Event) -> bool:
-        """Retry one batch until it is durable; False when the runner must stop first (as `process`)."""
-        retrying = Retrying(
-            wait=self.retry_wait,
-            stop=lambda _state: stop.is_set() or self.consecutive_failures >= self.max_consecutive_failures,
-            sleep=stop.wait,
-            reraise=True,
-        )
-        try:
-            outcomes = retrying(self._attempt_batch, records)
-        except Exception:
-            return False
-        self.consecutive_failures = 0
-        for outcome, count in outcomes.items():
-            if count:
-                MESSAGES.labels(self.spec.name, outcome).inc(count)
-        return True
+        """Retry one batch until it is durable (see `_until_durable`)."""
+        return self._until_durable(lambda: self._attempt_batch(records), stop)
 
     def _run_batches(self, stop: threading.Event) -> int:
         """Batch mode: poll batch N+1 while a worker thread handles batch N; commit N's offsets only once
