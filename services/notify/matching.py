@@ -7,7 +7,6 @@ prefix, a field, a region, an owner type, its document kinds, or `*` when it has
 IPC symbols, its fields, its three region codes, ...), fetches the subscriptions stored under those keys with
 one indexed query, and verifies each candidate exactly against the listing."""
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -40,7 +39,6 @@ STOPWORDS = frozenset(
         "or",
     }
 )
-_WORD = re.compile(r"\w", re.UNICODE)
 
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "patent": ("title", "abstract", "claims_summary", "applicants", "inventors"),
@@ -50,24 +48,20 @@ TEXT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _clean(tokens: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for token in tokens:
-        token = token.strip().lower()
-        if token and token not in STOPWORDS and _WORD.search(token):
-            seen.setdefault(token, None)
-    return list(seen)
+def _without_stopwords(tokens: Iterable[str]) -> list[str]:
+    """Lowercased, de-duplicated in order, stopwords out (the segmenter already dropped punctuation)."""
+    return [token for token in dict.fromkeys(token.lower() for token in tokens) if token not in STOPWORDS]
 
 
 def query_terms(q: str) -> list[str]:
     """The terms a query requires: its words in precise mode, without stopwords."""
-    return _clean(words(q))
+    return _without_stopwords(words(q))
 
 
 def text_terms(text: str) -> frozenset[str]:
     """The terms a document has: its search-mode words, which add the sub-words of long words, so
     a query for 离子 finds 锂离子."""
-    return frozenset(_clean(search_words(text)))
+    return frozenset(_without_stopwords(search_words(text)))
 
 
 def ipc_normalize(value: str) -> str:
