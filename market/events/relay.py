@@ -115,10 +115,9 @@ class CommitListener:
                 self._connection = connection.get_new_connection(connection.get_connection_params())
                 self._connection.autocommit = True
                 self._connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
-            woken = any(True for _ in self._connection.notifies(timeout=timeout, stop_after=1))
-            if woken:  # one claim serves every commit so far
-                for _queued in self._connection.notifies(timeout=0):
-                    pass
+            # each generator runs to its end: it holds the connection's lock until then
+            if list(self._connection.notifies(timeout=timeout, stop_after=1)):
+                list(self._connection.notifies(timeout=0))  # one claim serves every commit so far
         except psycopg.Error as error:
             logger.warning("outbox listener lost its connection (%s); polling until it is back", error)
             self.close()
