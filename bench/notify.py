@@ -34,20 +34,15 @@ def _vocabulary() -> list[str]:
     """Every distinct Chinese word of two to four characters in the real sample data that holds no smaller
     word (search-mode segmentation yields it alone: 锂电池 would also yield 电池, so a search for a word
     of one half could match a listing of the other), in a deterministic shuffled order."""
-    import csv
-    import json
-
     from django.conf import settings
 
+    from market.catalog.seeding import achievement_rows, patent_rows
     from services.common.chinese import search_words, words
 
     data = settings.MARKET_SAMPLE_DATA_DIR
-    with open(data / "cn_patents_ipc.csv", encoding="utf-8") as patents:
-        texts = [row["title"] for row in csv.DictReader(patents)]
-    with open(data / "csl_achievements.jsonl", encoding="utf-8") as achievements:
-        for line in achievements:
-            record = json.loads(line)
-            texts += [record["title"], record["abstract"], *record.get("keywords", [])]
+    texts = [row["title"] for row in patent_rows(data)]
+    for record in achievement_rows(data):
+        texts += [record["title"], record["abstract"], *record.get("keywords", [])]
     vocabulary = sorted(
         {
             word

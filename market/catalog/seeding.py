@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -206,8 +207,9 @@ class _Supply:
         return owner, self.creators[owner.pk]
 
 
-def _patent_rows(path: Path) -> Iterator[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+def patent_rows(data_dir: Path) -> Iterator[dict[str, str]]:
+    """The sample patents as CSV rows (publication_number, title, ipc_subclasses)."""
+    with (data_dir / PATENT_FILE).open(encoding="utf-8", newline="") as handle:
         yield from csv.DictReader(handle)
 
 
@@ -343,8 +345,9 @@ def _achievement_build(record: dict[str, Any], supply: _Supply) -> Achievement:
     )
 
 
-def _achievement_rows(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
+def achievement_rows(data_dir: Path) -> Iterator[dict[str, Any]]:
+    """The sample research abstracts (title, abstract, keywords, discipline, category)."""
+    with (data_dir / ACHIEVEMENT_FILE).open(encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 yield json.loads(line)
@@ -507,10 +510,8 @@ def market_seed(*, data_dir: Path, progress: Callable[..., Any], limit: int | No
     supply = _Supply(owners=(organizations["uni"], organizations["inst"]), creators=creators)
 
     taken = set(Patent.objects.values_list("application_number", flat=True))
-    patent_rows = list(_patent_rows(data_dir / PATENT_FILE))[:limit]
-    patents = (_patent_build(row, supply, taken) for row in patent_rows)
-    achievement_rows = list(_achievement_rows(data_dir / ACHIEVEMENT_FILE))[:limit]
-    achievements = (_achievement_build(row, supply) for row in achievement_rows)
+    patents = (_patent_build(row, supply, taken) for row in islice(patent_rows(data_dir), limit))
+    achievements = (_achievement_build(row, supply) for row in islice(achievement_rows(data_dir), limit))
     demands = (_demand_build(index, spec, organizations, creators) for index, spec in enumerate(DEMO_DEMANDS))
     counts = {
         "patents": _load(Patent, patents, progress, "patents"),
