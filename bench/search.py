@@ -136,8 +136,8 @@ def _count(alias: str) -> int:
 
 
 @contextlib.contextmanager
-def committed_offsets(running: Any) -> Any:
-    """A function that sums the search group's committed offsets (one client for all the checks)."""
+def search_group(running: Any) -> Any:
+    """A client of the indexer's consumer group (it joins nothing) and the partitions of its topics."""
     from kafka import KafkaConsumer
     from kafka.structs import TopicPartition
 
@@ -150,7 +150,7 @@ def committed_offsets(running: Any) -> Any:
         for number in consumer.partitions_for_topic(topic) or ()
     ]
     try:
-        yield lambda: sum(consumer.committed(partition) or 0 for partition in partitions)
+        yield consumer, partitions
     finally:
         consumer.close()
 
@@ -178,8 +178,9 @@ def indexer_vs_bulk(running: Any, events: list[tuple[str, dict[str, Any]]]) -> d
     while not runner.assignment:  # joining the group is start-up, not indexing
         time.sleep(0.01)
     started = time.perf_counter()
-    with committed_offsets(running) as committed:
-        while committed() < len(events):  # committed only once its bulk request succeeded
+    with search_group(running) as (group, partitions):
+        # committed only once its bulk request succeeded
+        while sum(group.committed(partition) or 0 for partition in partitions) < len(events):
             time.sleep(0.1)
     indexer_seconds = time.perf_counter() - started
     stop.set()
@@ -239,20 +240,11 @@ def api_vs_raw(label: str, rounds: int, queries: tuple[dict[str, str], ...] = QU
 
 def _skip_to_end(running: Any) -> None:
     """The indexer group starts at the topics' ends: only the writes measured here are indexed."""
-    from kafka import KafkaConsumer
-    from kafka.structs import OffsetAndMetadata, TopicPartition
+    from kafka.structs import OffsetAndMetadata
 
-    from services.search.indexer import SPEC
-
-    consumer = KafkaConsumer(bootstrap_servers=running.kafka_bootstrap, group_id="market.search")
-    partitions = [
-        TopicPartition(topic, number)
-        for topic in SPEC.topics
-        for number in consumer.partitions_for_topic(topic) or ()
-    ]
-    ends = consumer.end_offsets(partitions)
-    consumer.commit({partition: OffsetAndMetadata(offset, "", -1) for partition, offset in ends.items()})
-    consumer.close()
+    with search_group(running) as (group, partitions):
+        ends = group.end_offsets(partitions)
+        group.commit({partition: OffsetAndMetadata(offset, "", -1) for partition, offset in ends.items()})
 
 
 @contextlib.contextmanager

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
@@ -21,6 +20,7 @@ from services.common.dead_letters import dead_letters_read, dead_letters_replay
 from services.common.models import HandledMessage
 from tests import factories
 from tests.events.kit import consumer_loop, relay_all, running
+from tests.processes import child_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REPO = Path(__file__).resolve().parents[2]
@@ -153,7 +153,7 @@ def test_a_transient_failure_is_retried_and_then_succeeds(cast, broker):
 def _consumer_process(broker, health_dir: Path) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": child_database_url(),
         "KAFKA_BOOTSTRAP_SERVERS": broker.kafka_bootstrap,
         "CONSUMER_HEALTH_DIR": str(health_dir),
         "DJANGO_SETTINGS_MODULE": "market.config.settings",
@@ -167,11 +167,6 @@ def _consumer_process(broker, health_dir: Path) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=(health_dir / "consumer.log").open("ab"),
     )
-
-
-def _database_url() -> str:
-    settings = connection.settings_dict
-    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
 
 
 def test_a_killed_consumer_loses_nothing_and_its_repeats_are_harmless(cast, broker, tmp_path):

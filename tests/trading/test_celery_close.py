@@ -13,25 +13,18 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from market.trading import services
 from market.trading.models import Auction, AuctionStatus, Deal
 from services.common.consumer import wait_until
 from tests import factories
+from tests.processes import child_database_url
 from tests.trading.helpers import enterprise_bidders, events_of, open_auction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    """The test database as a URL, for the worker processes."""
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _celery(*arguments: str, environment: dict[str, str], log: Path) -> subprocess.Popen:
@@ -59,7 +52,7 @@ def test_beat_and_two_workers_close_each_due_auction_exactly_once(cast, tmp_path
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "market.config.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": child_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": f"test-close-{uuid.uuid4().hex[:12]}",
         "AUCTION_CLOSE_INTERVAL": "0.5",
