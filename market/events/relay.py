@@ -8,7 +8,6 @@ idempotent producer): a crash in between re-sends them (at least once), it never
 An idle relay does not poll fast: it LISTENs on the channel the outbox's insert trigger notifies (migration
 events/0002), so a committed event leaves within milliseconds, and polls only as a fallback."""
 
-import json
 import logging
 import threading
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import psycopg
 from cloudevents.v1.http import CloudEvent
 from cloudevents.v1.kafka import to_binary
@@ -96,9 +96,10 @@ def cloudevent_message(row: tuple) -> tuple[str, bytes, bytes, list[tuple[str, b
             "datacontenttype": "application/json",
             "partitionkey": key,
         },
-        data if isinstance(data, dict) else json.loads(data),
+        data if isinstance(data, dict) else orjson.loads(data),
     )
-    message = to_binary(event)
+    # orjson writes UTF-8 (json.dumps escapes each Chinese character to six bytes) and several times faster
+    message = to_binary(event, data_marshaller=orjson.dumps)
     return topic, key.encode(), message.value, list(message.headers.items())
 
 

@@ -16,7 +16,6 @@
   overlaps the handling of the current batch; a batch's offsets are committed only after its handler
   succeeded, and batches are handled strictly in order."""
 
-import json
 import logging
 import threading
 import time
@@ -28,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cloudevents.v1.exceptions import GenericException as CloudEventError
 from cloudevents.v1.kafka import KafkaMessage, from_binary
 from django.conf import settings
@@ -99,7 +99,7 @@ def event_decode(record: ConsumerRecord) -> ReceivedEvent:
     """Decode and validate one record; raises PermanentError when that can never succeed."""
     headers = {name: value for name, value in (record.headers or []) if value is not None}
     try:
-        event = from_binary(KafkaMessage(headers, record.key, record.value), data_unmarshaller=json.loads)
+        event = from_binary(KafkaMessage(headers, record.key, record.value), data_unmarshaller=orjson.loads)
     except (CloudEventError, ValueError, UnicodeDecodeError) as error:
         raise PermanentError(f"undecodable CloudEvent: {error}") from error
     event_type = event["type"]

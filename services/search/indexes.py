@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import orjson
 from django.conf import settings
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch, NotFoundError, OrjsonSerializer
+from elasticsearch.serializer import NdjsonSerializer
 
 KINDS: tuple[str, ...] = ("patent", "achievement", "demand", "expert")
 #: how soon a write becomes visible to searches; freshness is bounded by it
@@ -95,9 +97,29 @@ MAPPINGS: dict[str, Any] = {
 }
 
 
+class OrjsonNdjsonSerializer(NdjsonSerializer):
+    """Bulk bodies (one JSON object per line) through orjson too: with the standard library's json, encoding
+    the documents and decoding the item results took a third of the indexer's bulk time."""
+
+    def json_dumps(self, data: Any) -> bytes:
+        return orjson.dumps(data, default=self.default)
+
+    def json_loads(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+
 @cache
 def _client(url: str) -> Elasticsearch:
-    return Elasticsearch(url, request_timeout=30, retry_on_timeout=False, max_retries=0)
+    return Elasticsearch(
+        url,
+        request_timeout=30,
+        retry_on_timeout=False,
+        max_retries=0,
+        serializers={
+            OrjsonSerializer.mimetype: OrjsonSerializer(),
+            OrjsonNdjsonSerializer.mimetype: OrjsonNdjsonSerializer(),
+        },
+    )
 
 
 def client() -> Elasticsearch:
