@@ -50,6 +50,8 @@ MESSAGES = Counter(
     "consumer_messages_total", "Messages seen by a consumer, by outcome", ["consumer", "outcome"]
 )
 DLQ_SUFFIX = ".dlq"
+#: batch mode: how long a poll may block while a batch is being handled (bounds the delay of its commit)
+IN_FLIGHT_POLL_MS = 20
 
 
 class PermanentError(Exception):
@@ -293,28 +295,34 @@ class ConsumerRunner:
         return self._until_durable(lambda: self._attempt_batch(records), stop)
 
     def _run_batches(self, stop: threading.Event) -> int:
-        """Batch mode: poll batch N+1 while a worker thread handles batch N; commit N's offsets only once
-        its handler succeeded, then hand N+1 over. At most one batch is in flight, so order is kept."""
+        """Batch mode: poll batch N+1 while a worker thread handles batch N; commit N's offsets as soon as
+        its handler succeeded, then hand N+1 over. At most one batch is in flight, so order is kept. While
+        a batch is in flight and nothing new has come, polls are short, so its commit does not wait out a
+        long poll."""
         self._consumer = self._consumer_build()
         healthy = True
         in_flight: tuple[Future[bool], dict[TopicPartition, OffsetAndMetadata]] | None = None
+        polled: dict[TopicPartition, list[ConsumerRecord]] = {}
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"consumer-{self.spec.name}")
         try:
             while healthy and not stop.is_set():
                 self.health_file.touch()  # type: ignore[union-attr]
-                polled = self._consumer.poll(timeout_ms=self.poll_timeout_ms)
-                if in_flight is not None:
+                if not polled:
+                    timeout = self.poll_timeout_ms if in_flight is None else IN_FLIGHT_POLL_MS
+                    polled = self._consumer.poll(timeout_ms=timeout)
+                if in_flight is not None and (polled or in_flight[0].done()):
                     healthy = in_flight[0].result()
                     if healthy:
                         self._commit(in_flight[1])
                     in_flight = None
-                if healthy and polled and not stop.is_set():
+                if healthy and in_flight is None and polled and not stop.is_set():
                     offsets = {
                         partition: OffsetAndMetadata(records[-1].offset + 1, "", -1)
                         for partition, records in polled.items()
                     }
                     records = [record for batch in polled.values() for record in batch]
                     in_flight = (worker.submit(self.process_batch, records, stop), offsets)
+                    polled = {}
             if in_flight is not None and in_flight[0].result():
                 self._commit(in_flight[1])
         finally:

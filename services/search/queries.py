@@ -97,16 +97,16 @@ class SearchParams:
     search_after: list[Any] | None = None
 
 
-def text_query(q: str) -> dict[str, Any]:
-    """Must match through either analysis; ranks by field boosts, the phrase and the exact title."""
-    latin = has_latin(q)
+def text_match(q: str) -> dict[str, Any]:
+    """Must match through either analysis: cjk bigrams (most of the words, fuzzy for Latin text) or all the
+    jieba words."""
     bigrams: dict[str, Any] = {
         "query": q,
         "fields": ["title^3", "keywords^2", "body", "people"],
         "type": "best_fields",
         "minimum_should_match": "-25%",
     }
-    if latin:
+    if has_latin(q):
         bigrams.update(fuzziness="AUTO", prefix_length=1)
     segmented = segment(q)
     matches: list[dict[str, Any]] = [{"multi_match": bigrams}]
@@ -121,9 +121,14 @@ def text_query(q: str) -> dict[str, Any]:
                 }
             }
         )
+    return {"bool": {"should": matches, "minimum_should_match": 1}}
+
+
+def text_query(q: str) -> dict[str, Any]:
+    """`text_match`, ranked by field boosts, the phrase as written and the exact title."""
     return {
         "bool": {
-            "must": [{"bool": {"should": matches, "minimum_should_match": 1}}],
+            "must": [text_match(q)],
             "should": [
                 {"match_phrase": {"title": {"query": q, "slop": 1, "boost": 4}}},
                 {"match_phrase": {"body": {"query": q, "slop": 2, "boost": 1.5}}},
@@ -186,8 +191,11 @@ def _all_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
 def search_body(params: SearchParams) -> dict[str, Any]:
     """The whole search request: query, post_filter, facets, sort, highlight, search_after."""
     query: dict[str, Any] = {"bool": {"filter": [{"term": {"live": True}}]}}
+    sort_name = params.sort if params.q or params.sort != "relevance" else "newest"
     if params.q:
-        query["bool"]["must"] = [text_query(params.q)]
+        # sorted by a field, the ranking bonuses would be computed for nothing (phrase queries are the
+        # costliest part of the query)
+        query["bool"]["must"] = [text_query(params.q) if sort_name == "relevance" else text_match(params.q)]
     filters = facet_filters(params)
     aggregations = {
         name: {
@@ -196,11 +204,10 @@ def search_body(params: SearchParams) -> dict[str, Any]:
         }
         for name, (ignores, aggregation) in FACETS.items()
     }
-    sort = SORTS[params.sort if params.q or params.sort != "relevance" else "newest"]
     body: dict[str, Any] = {
         "query": query,
         "aggs": aggregations,
-        "sort": sort,
+        "sort": SORTS[sort_name],
         "size": params.size,
         "track_total_hits": True,
         "_source": RESULT_SOURCE,

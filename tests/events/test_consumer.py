@@ -150,6 +150,28 @@ def test_a_transient_failure_is_retried_and_then_succeeds(cast, broker):
     assert len(set(handled)) == total
 
 
+def test_a_handled_batch_is_committed_at_once_not_after_the_next_long_poll(cast, broker):
+    total = _events(cast, 3)
+    relay_all(broker)
+    batches: list[list[int]] = []
+
+    def record_batch(events):
+        batches.append([event.offset for event in events])
+        return []
+
+    spec = ConsumerSpec(
+        name="batched", topics=("market.patents",), handle=lambda _event: None, handle_batch=record_batch
+    )
+    partition = TopicPartition("market.patents", 0)
+    # a poll with nothing new would block for 6 s: the commit of the batch in flight must not wait for it
+    with running(consumer_loop, broker, spec, poll_timeout_ms=6_000):
+        assert wait_until(lambda: sum(map(len, batches)) == total, timeout=30)
+        handled_at = time.monotonic()
+        assert wait_until(lambda: _committed(broker, "market.batched", partition) == total, 3, interval=0.1)
+        assert time.monotonic() - handled_at < 3
+    assert [offset for batch in batches for offset in batch] == list(range(total))
+
+
 def _consumer_process(broker, health_dir: Path) -> subprocess.Popen:
     env = {
         **os.environ,

@@ -99,7 +99,13 @@ def test_every_event_of_a_scenario_arrives_as_a_valid_cloudevent(cast, api, brok
 
     assert len(records) == len(produced)
     seen = set()
+    titles_in_utf8 = 0
     for record in records:
+        # Chinese text travels as UTF-8, not as \u escapes (six bytes per character)
+        title = (produced[dict(record.headers)["ce_id"].decode()].data.get("snapshot") or {}).get("title")
+        if title and not title.isascii():
+            assert title.encode() in record.value and b"\\u" not in record.value
+            titles_in_utf8 += 1
         event = from_binary(
             KafkaMessage(dict(record.headers), record.key, record.value), data_unmarshaller=json.loads
         )
@@ -118,6 +124,7 @@ def test_every_event_of_a_scenario_arrives_as_a_valid_cloudevent(cast, api, brok
             Draft202012Validator(snapshot).validate(event.get_data())
         seen.add(event["id"])
     assert seen == set(produced)
+    assert titles_in_utf8 >= 5
     assert {row.type for row in produced.values()} >= {
         "market.organization.registered.v1",
         "market.organization.reviewed.v1",

@@ -130,6 +130,16 @@ def test_search_after_pages_through_every_hit_once_in_order(real_index, api):
     assert _walk(api, q="锂电池", sort="newest") == [(item["type"], item["id"]) for item in whole["results"]]
 
 
+def test_sorting_by_date_finds_the_same_hits_as_ranking_by_relevance(real_index, api):
+    # sorted by a field, the query leaves out the ranking bonuses: they must not change what matches
+    ranked = _search(api, q="锂离子电池", page_size=100)
+    by_date = _search(api, q="锂离子电池", sort="newest", page_size=100)
+    assert ranked["count"] == by_date["count"] > 10
+    assert {(item["type"], item["id"]) for item in ranked["results"]} == {
+        (item["type"], item["id"]) for item in by_date["results"]
+    }
+
+
 def test_relevance_pages_hold_no_hit_twice_and_descend_in_score(real_index, api):
     """By relevance the stand-in engine may drop a hit when a page ends inside a run of equal scores (seen:
     search_after from patent 6570 skips patent 769, same score, same date, later uid; Elasticsearch does not),
