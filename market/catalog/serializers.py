@@ -25,7 +25,7 @@ from market.catalog.models import (
 )
 from market.common.permissions import belongs_to, is_reviewer
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
 
 class OwnerSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ constraints (one deal per auction, offer or proposal; one accepted proposal per 
 so a race the row locks missed still cannot produce a second winner."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -16,7 +17,7 @@ from market.accounts.models import Organization
 from market.catalog.models import Achievement, Demand, Patent
 from market.common.models import TimestampedModel, VersionedModel
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 class ListingKind(models.TextChoices):
