@@ -6,7 +6,6 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -22,7 +21,7 @@ from market.accounts.models import Organization, OrganizationStatus, Organizatio
 from market.catalog.serializers import RejectInputSerializer
 from market.common.apis import IsReviewer
 from market.common.errors import Forbidden
-from market.common.filters import RegionFilter
+from market.common.filters import ParameterFilterBackend, RegionFilter
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import ReviewPagination
 from market.common.permissions import belongs_to, is_reviewer
@@ -52,7 +51,7 @@ class OrganizationViewSet(viewsets.GenericViewSet):
 
     queryset = Organization.objects.none()
     serializer_class = serializers.OrganizationOutputSerializer
-    filter_backends = [DjangoFilterBackend, MappedOrderingFilter]
+    filter_backends = [ParameterFilterBackend, MappedOrderingFilter]
     filterset_class = OrganizationFilter
     ordering_map = {"created_at": "created_at", "name": "name"}
     ordering = ("-created_at",)

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
@@ -25,6 +24,7 @@ from rest_framework.views import APIView
 from market.catalog import filters, selectors, serializers, services
 from market.catalog.models import Achievement, Demand, Expert, Listing, Patent
 from market.common.apis import IsReviewer
+from market.common.filters import ParameterFilterBackend
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import ReviewPagination
 
@@ -56,7 +56,7 @@ def _listing_schema(
 class CatalogViewSet(viewsets.GenericViewSet):
     """List, read, create and edit catalog records. No deletion: listings are withdrawn, profiles hidden."""
 
-    filter_backends = [DjangoFilterBackend, MappedOrderingFilter]
+    filter_backends = [ParameterFilterBackend, MappedOrderingFilter]
     ordering_map = LISTING_ORDERING
     ordering = ("-published_sort",)
     selector: Callable[..., QuerySet]

@@ -1,4 +1,5 @@
-"""Filters every catalog list shares: region by administrative code, IPC prefix, date and number ranges."""
+"""Filters every catalog list shares: region by administrative code, IPC prefix, date and number ranges; and
+the filter backend that names the query parameter at fault in its errors."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -6,10 +7,13 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms.utils import ErrorDict, ErrorList
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from django_filters import utils
 from django_filters.fields import IsoDateTimeField, RangeField
-from django_filters.widgets import DateRangeWidget
+from django_filters.filterset import BaseFilterSet
+from django_filters.widgets import DateRangeWidget, SuffixedMultiWidget
 
 IPC_PREFIX_PATTERN = r"^[A-Ha-h]([0-9]{1,2}([A-Za-z]( *[0-9]{1,4}(/[0-9]{0,6})?)?)?)?$"
 
@@ -92,3 +96,38 @@ class DateTimeRangeFilter(filters.IsoDateTimeFromToRangeFilter):
     """`<name>_after=` / `<name>_before=` ISO 8601 instants, any offset."""
 
     field_class = UtcIsoDateTimeRangeField
+
+
+def parameter_errors(filterset: BaseFilterSet) -> ErrorDict:
+    """The filterset's errors keyed by query parameter: a range filter `published` reads `published_after` and
+    `published_before`, so each of those is checked on its own; an error of the pair as a whole (or of any
+    other filter) keeps the filter's name."""
+    errors = ErrorDict()
+    for name, messages in filterset.errors.items():
+        field = filterset.form.fields.get(name)
+        widget = getattr(field, "widget", None)
+        found = False
+        if isinstance(field, forms.MultiValueField) and isinstance(widget, SuffixedMultiWidget):
+            for suffix, part in zip(widget.suffixes, field.fields, strict=True):
+                parameter = widget.suffixed(name, suffix)
+                try:
+                    part.clean(filterset.data.get(parameter))
+                except ValidationError as error:
+                    errors[parameter] = ErrorList(error.error_list)
+                    found = True
+        if not found:
+            errors[name] = messages
+    return errors
+
+
+class ParameterFilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, with errors that name the query parameter a client sent (see
+    `parameter_errors`) rather than the filter behind it."""
+
+    def filter_queryset(self, request: Any, queryset: QuerySet, view: Any) -> QuerySet:
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise utils.translate_validation(parameter_errors(filterset))
+        return filterset.qs

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
@@ -17,6 +16,7 @@ from rest_framework.serializers import Serializer
 
 from market.catalog.models import Demand, ListingStatus
 from market.common.apis import IsReviewer
+from market.common.filters import ParameterFilterBackend
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import CursorPagination
 from market.trading import filters, selectors, serializers, services
@@ -40,7 +40,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Auction.objects.none()
     serializer_class = serializers.AuctionOutputSerializer
-    filter_backends = [DjangoFilterBackend, MappedOrderingFilter]
+    filter_backends = [ParameterFilterBackend, MappedOrderingFilter]
     filterset_class = filters.AuctionFilter
     ordering_map = {"ends_at": "ends_at", "created_at": "created_at", "current_price": "starting_price"}
     ordering = ("-created_at",)
@@ -115,7 +115,7 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Offer.objects.none()
     serializer_class = serializers.OfferOutputSerializer
     permission_classes = [IsAuthenticated]
-    filter_backends = [DjangoFilterBackend, MappedOrderingFilter]
+    filter_backends = [ParameterFilterBackend, MappedOrderingFilter]
     filterset_class = filters.OfferFilter
     ordering_map = {"created_at": "created_at", "updated_at": "updated_at"}
 
@@ -222,7 +222,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Deal.objects.none()
     permission_classes = [IsAuthenticated]
-    filter_backends = [DjangoFilterBackend, MappedOrderingFilter]
+    filter_backends = [ParameterFilterBackend, MappedOrderingFilter]
     filterset_class = filters.DealFilter
     ordering_map = {"created_at": "created_at", "updated_at": "updated_at"}
 

@@ -509,12 +509,12 @@ def test_expert_filters(cast, api):
         ("/api/v1/achievements/", {"price_max": "1e30"}, "price_max"),
         ("/api/v1/demands/", {"budget_min": "-1"}, "budget_min"),
         ("/api/v1/demands/", {"budget_max": "1e30"}, "budget_max"),
-        ("/api/v1/patents/", {"filing_date_after": "notadate"}, "filing_date"),
-        ("/api/v1/patents/", {"expiry_date_before": "2020-02-30"}, "expiry_date"),
-        ("/api/v1/patents/", {"published_after": "notadate"}, "published"),
-        ("/api/v1/patents/", {"published_before": "0001-01-01T00:00:00+17:00"}, "published"),
-        ("/api/v1/demands/", {"published_after": "9999-12-31T23:00:00-05:00"}, "published"),
-        ("/api/v1/demands/", {"deadline_after": "notadate"}, "deadline"),
+        ("/api/v1/patents/", {"filing_date_after": "notadate"}, "filing_date_after"),
+        ("/api/v1/patents/", {"expiry_date_before": "2020-02-30"}, "expiry_date_before"),
+        ("/api/v1/patents/", {"published_after": "notadate"}, "published_after"),
+        ("/api/v1/patents/", {"published_before": "0001-01-01T00:00:00+17:00"}, "published_before"),
+        ("/api/v1/demands/", {"published_after": "9999-12-31T23:00:00-05:00"}, "published_after"),
+        ("/api/v1/demands/", {"deadline_after": "notadate"}, "deadline_after"),
         ("/api/v1/patents/", {"type": "software"}, "type"),
         ("/api/v1/patents/", {"legal_status": "alive"}, "legal_status"),
         ("/api/v1/patents/", {"status": "bogus"}, "status"),
@@ -542,6 +542,15 @@ def test_unusable_filter_value_is_400_naming_the_parameter(api, path, params, fi
     assert error["message"]
     assert list(error["fields"]) == [field]
     assert all(isinstance(message, str) and message for message in error["fields"][field])
+
+
+def test_each_end_of_a_date_range_is_named_on_its_own(api):
+    response = api(None).get(
+        "/api/v1/patents/",
+        {"published_after": "2024-01-01T00:00:00Z", "published_before": "soon", "filing_date_after": "x"},
+    )
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"published_before", "filing_date_after"}
 
 
 def test_every_bad_parameter_is_reported_at_once(api):
