@@ -216,29 +216,28 @@ class ConsumerRunner:
     def _attempt(self, record: ConsumerRecord) -> str:
         """One try at making a record durable: handled, duplicate or dead-lettered (the outcome's name)."""
         try:
-            try:
-                event = event_decode(record)
-                return "handled" if self._handle_once(event) else "duplicate"
-            except PermanentError as error:
-                self._dead_letter(record, error)
-                return "dead_lettered"
-        except Exception:
-            self.consecutive_failures += 1
-            MESSAGES.labels(self.spec.name, "failed").inc()
-            logger.exception(
-                "%s failed on %s[%s]@%s (%s failures in a row)",
-                self.spec.name,
-                record.topic,
-                record.partition,
-                record.offset,
-                self.consecutive_failures,
-            )
-            close_old_connections()  # a broken database connection is replaced on the next try
-            raise
+            event = event_decode(record)
+            return "handled" if self._handle_once(event) else "duplicate"
+        except PermanentError as error:
+            self._dead_letter(record, error)
+            return "dead_lettered"
 
-    def _until_durable(self, attempt: Callable[[], dict[str, int]], stop: threading.Event) -> bool:
-        """Repeat `attempt` with backoff until it succeeds, then count its outcomes. False when the runner
-        must stop first: SIGTERM during a backoff, or too many consecutive failures."""
+    def _until_durable(self, attempt: Callable[[], dict[str, int]], what: str, stop: threading.Event) -> bool:
+        """Repeat `attempt` (on `what`, for the log) with backoff until it succeeds, then count its outcomes.
+        False when the runner must stop first: SIGTERM during a backoff, or too many consecutive failures."""
+
+        def counted() -> dict[str, int]:
+            try:
+                return attempt()
+            except Exception:
+                self.consecutive_failures += 1
+                MESSAGES.labels(self.spec.name, "failed").inc()
+                logger.exception(
+                    "%s failed on %s (%s failures in a row)", self.spec.name, what, self.consecutive_failures
+                )
+                close_old_connections()  # a broken database connection is replaced on the next try
+                raise
+
         retrying = Retrying(
             wait=self.retry_wait,
             stop=lambda _state: stop.is_set() or self.consecutive_failures >= self.max_consecutive_failures,
@@ -246,7 +245,7 @@ class ConsumerRunner:
             reraise=True,
         )
         try:
-            outcomes = retrying(attempt)
+            outcomes = retrying(counted)
         except Exception:
             return False
         self.consecutive_failures = 0
@@ -257,42 +256,34 @@ class ConsumerRunner:
 
     def process(self, record: ConsumerRecord, stop: threading.Event) -> bool:
         """Retry one record until it is durable (see `_until_durable`)."""
-        return self._until_durable(lambda: {self._attempt(record): 1}, stop)
+        where = f"{record.topic}[{record.partition}]@{record.offset}"
+        return self._until_durable(lambda: {self._attempt(record): 1}, where, stop)
 
     def _attempt_batch(self, records: list[ConsumerRecord]) -> dict[str, int]:
         """One try at a whole batch: decode, hand the valid events over, dead-letter what can never succeed.
         Repeating it after a failure is safe because batch handlers are idempotent."""
-        try:
-            rejected: list[tuple[ConsumerRecord, Exception]] = []
-            events: list[ReceivedEvent] = []
-            by_position: dict[tuple[str, int, int], ConsumerRecord] = {}
-            for record in records:
-                try:
-                    events.append(event_decode(record))
-                    by_position[(record.topic, record.partition, record.offset)] = record
-                except PermanentError as error:
-                    rejected.append((record, error))
-            refused = self.spec.handle_batch(events) if events else []  # type: ignore[misc]
-            rejected += [
-                (by_position[(event.topic, event.partition, event.offset)], error) for event, error in refused
-            ]
-            for record, error in rejected:
-                self._dead_letter(record, error)
-            return {"handled": len(events) - len(refused), "dead_lettered": len(rejected)}
-        except Exception:
-            self.consecutive_failures += 1
-            MESSAGES.labels(self.spec.name, "failed").inc()
-            logger.exception(
-                "%s failed on a batch of %s records (%s failures in a row)",
-                self.spec.name,
-                len(records),
-                self.consecutive_failures,
-            )
-            raise
+        rejected: list[tuple[ConsumerRecord, Exception]] = []
+        events: list[ReceivedEvent] = []
+        by_position: dict[tuple[str, int, int], ConsumerRecord] = {}
+        for record in records:
+            try:
+                events.append(event_decode(record))
+                by_position[(record.topic, record.partition, record.offset)] = record
+            except PermanentError as error:
+                rejected.append((record, error))
+        refused = self.spec.handle_batch(events) if events else []  # type: ignore[misc]
+        rejected += [
+            (by_position[(event.topic, event.partition, event.offset)], error) for event, error in refused
+        ]
+        for record, error in rejected:
+            self._dead_letter(record, error)
+        return {"handled": len(events) - len(refused), "dead_lettered": len(rejected)}
 
     def process_batch(self, records: list[ConsumerRecord], stop: threading.Event) -> bool:
         """Retry one batch until it is durable (see `_until_durable`)."""
-        return self._until_durable(lambda: self._attempt_batch(records), stop)
+        return self._until_durable(
+            lambda: self._attempt_batch(records), f"a batch of {len(records)} records", stop
+        )
 
     def _run_batches(self, stop: threading.Event) -> int:
         """Batch mode: poll batch N+1 while a worker thread handles batch N; commit N's offsets as soon as
