@@ -56,21 +56,19 @@ HIGHLIGHT = {
         "keywords": {"number_of_fragments": 0},
     },
 }
-RESULT_SOURCE = [
-    "kind",
-    "id",
-    "display",
+#: document fields a result carries as they are (see selectors.result_item)
+RESULT_KEYS = (
     "field",
-    "ipc_subclasses",
     "price",
     "published_at",
     "trl",
     "legal_status",
     "patent_type",
     "transfer_modes",
-    "province",
     "deadline",
-]
+)
+#: what the engine returns of each hit: those, and what result_item reshapes
+RESULT_SOURCE = ["kind", "id", "display", "ipc_subclasses", "province", *RESULT_KEYS]
 #: words too common in titles to say anything about similarity
 GENERIC_WORDS = frozenset(
     {

@@ -8,18 +8,7 @@ from rest_framework import status
 
 from market.common.errors import ApplicationError
 from services.search.indexes import alias_name, all_aliases, client
-from services.search.queries import FACETS, SearchParams, search_body, similar_body, suggest_body
-
-RESULT_KEYS = (
-    "field",
-    "price",
-    "published_at",
-    "trl",
-    "legal_status",
-    "patent_type",
-    "transfer_modes",
-    "deadline",
-)
+from services.search.queries import FACETS, RESULT_KEYS, SearchParams, search_body, similar_body, suggest_body
 
 
 class SearchUnavailable(ApplicationError):
