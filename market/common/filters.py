@@ -128,6 +128,6 @@ class ParameterFilterBackend(filters.DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
-        if not filterset.is_valid():
+        if not filterset.is_valid() and self.raise_exception:
             raise utils.translate_validation(parameter_errors(filterset))
         return filterset.qs

@@ -17,6 +17,7 @@ from market.accounts.models import Organization
 from market.catalog.models import Achievement, Demand, Patent
 from market.common.models import TimestampedModel, VersionedModel
 
+#: every amount column; the API's amount fields take the same digits
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 

@@ -1,12 +1,12 @@
 """Input and output shapes of the trading API. Inputs only parse; rules live in the services."""
 
 from decimal import Decimal
-from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from market.trading.models import (
+    MONEY,
     Auction,
     AuctionRegistration,
     Bid,
@@ -26,7 +26,6 @@ from market.trading.models import (
 )
 from market.trading.selectors import mask_name
 
-MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 POSITIVE_MONEY = {**MONEY, "min_value": Decimal("0.01")}
 
 
