@@ -1,5 +1,6 @@
 """Shared fixtures: one approved organization of every type, a user for every role, and API clients."""
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,8 +45,10 @@ def _fast_password_hashing(settings) -> None:
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings, worker_id: str) -> None:
     """Throttle counters live in Redis: each xdist worker gets its own Redis database, emptied before each
-    test (clearing a shared one would reset another worker's counters mid-test)."""
-    index = 1 + int(worker_id[2:]) if worker_id.startswith("gw") else 15
+    test (clearing a shared one would reset another worker's counters mid-test). `TEST_REDIS_DB_BASE` moves
+    the range, so two checkouts can run their suites side by side on one Redis."""
+    base_index = int(os.environ.get("TEST_REDIS_DB_BASE", "1"))
+    index = base_index + int(worker_id[2:]) if worker_id.startswith("gw") else 15
     base = settings.CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"{base}/{index}"}}
     cache.clear()
