@@ -21,7 +21,13 @@ from market.catalog.models import (
     TransferMode,
     Urgency,
 )
-from market.common.filters import DateTimeRangeFilter, IpcPrefixFilter, RegionFilter, money_filter
+from market.common.filters import (
+    DateRangeFilter,
+    DateTimeRangeFilter,
+    IpcPrefixFilter,
+    RegionFilter,
+    money_filter,
+)
 from market.common.permissions import belongs_to, is_reviewer
 
 
@@ -48,8 +54,8 @@ class PatentFilter(ListingFilter):
     type = filters.ChoiceFilter(field_name="patent_type", choices=PatentType.choices)
     legal_status = filters.ChoiceFilter(choices=LegalStatus.choices)
     ipc = IpcPrefixFilter(array_path="ipc_codes")
-    filing_date = filters.DateFromToRangeFilter()
-    expiry_date = filters.DateFromToRangeFilter()
+    filing_date = DateRangeFilter()
+    expiry_date = DateRangeFilter()
     price_min = money_filter("price", "gte")
     price_max = money_filter("price", "lte")
     text_fields = ("title", "abstract")
@@ -98,7 +104,7 @@ class DemandFilter(ListingFilter):
     collaboration_mode = filters.ChoiceFilter(choices=CollaborationMode.choices)
     urgency = filters.ChoiceFilter(choices=Urgency.choices)
     ipc = IpcPrefixFilter(array_path="ipc_hints")
-    deadline = filters.DateFromToRangeFilter()
+    deadline = DateRangeFilter()
     budget_min = money_filter("budget_max", "gte", help_text=_("Budget reaching at least this amount (yuan)"))
     budget_max = money_filter(
         "budget_min", "lte", help_text=_("Budget starting at most at this amount (yuan)")

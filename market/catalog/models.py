@@ -14,6 +14,7 @@ from market.accounts.models import Organization
 from market.common.models import VersionedModel
 from market.common.validators import (
     validate_application_number,
+    validate_calendar_date,
     validate_ipc_code,
     validate_publication_number,
 )
@@ -114,9 +115,11 @@ class Patent(Listing):
     inventors = ArrayField(
         models.CharField(max_length=100), verbose_name=_("inventors"), default=list, blank=True
     )
-    filing_date = models.DateField(_("filing date"), db_index=True)
-    publication_date = models.DateField(_("publication date"), null=True, blank=True)
-    grant_date = models.DateField(_("grant date"), null=True, blank=True)
+    filing_date = models.DateField(_("filing date"), db_index=True, validators=[validate_calendar_date])
+    publication_date = models.DateField(
+        _("publication date"), null=True, blank=True, validators=[validate_calendar_date]
+    )
+    grant_date = models.DateField(_("grant date"), null=True, blank=True, validators=[validate_calendar_date])
     legal_status = models.CharField(
         _("legal status"),
         max_length=20,
@@ -291,7 +294,9 @@ class Demand(Listing):
         blank=True,
         validators=[MinValueValidator(0)],
     )
-    deadline = models.DateField(_("deadline"), null=True, blank=True, db_index=True)
+    deadline = models.DateField(
+        _("deadline"), null=True, blank=True, db_index=True, validators=[validate_calendar_date]
+    )
     collaboration_mode = models.CharField(
         _("collaboration mode"), max_length=30, choices=CollaborationMode.choices
     )

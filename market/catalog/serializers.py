@@ -23,6 +23,7 @@ from market.catalog.models import (
     TransferMode,
     Urgency,
 )
+from market.common.fields import CalendarDateField
 from market.common.permissions import belongs_to, is_reviewer
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
@@ -86,9 +87,9 @@ class PatentInputSerializer(serializers.Serializer):
     inventors = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, max_length=50
     )
-    filing_date = serializers.DateField()
-    publication_date = serializers.DateField(required=False, allow_null=True)
-    grant_date = serializers.DateField(required=False, allow_null=True)
+    filing_date = CalendarDateField()
+    publication_date = CalendarDateField(required=False, allow_null=True)
+    grant_date = CalendarDateField(required=False, allow_null=True)
     legal_status = serializers.ChoiceField(choices=LegalStatus.choices, required=False)
     field = serializers.CharField(max_length=100, required=False, allow_blank=True)
     price = serializers.DecimalField(**MONEY, required=False, allow_null=True)
@@ -229,7 +230,7 @@ class DemandInputSerializer(serializers.Serializer):
     )
     budget_min = serializers.DecimalField(**MONEY, required=False, allow_null=True)
     budget_max = serializers.DecimalField(**MONEY, required=False, allow_null=True)
-    deadline = serializers.DateField(required=False, allow_null=True)
+    deadline = CalendarDateField(required=False, allow_null=True)
     collaboration_mode = serializers.ChoiceField(choices=CollaborationMode.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     is_anonymous = serializers.BooleanField(required=False)

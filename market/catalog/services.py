@@ -34,6 +34,7 @@ from market.common.validators import (
     normalize_publication_number,
     parse_publication_number,
     patent_type_from_application_number,
+    validate_calendar_date,
 )
 from market.events.catalogue import (
     Event,
@@ -151,9 +152,15 @@ def _patent_prepare(patent: Patent) -> None:
         patent.ipc_codes = [normalize_ipc_code(code) for code in patent.ipc_codes]
     except ValidationError as error:
         errors["ipc_codes"] = list(error.messages)
+    for name in ("filing_date", "publication_date", "grant_date"):
+        try:
+            if getattr(patent, name):
+                validate_calendar_date(getattr(patent, name))
+        except ValidationError as error:
+            errors[name] = list(error.messages)
     for name in ("publication_date", "grant_date"):
         value = getattr(patent, name)
-        if value and patent.filing_date and value < patent.filing_date:
+        if value and patent.filing_date and value < patent.filing_date and name not in errors:
             errors[name] = [_("This date cannot be before the filing date.")]
     if patent.legal_status == LegalStatus.GRANTED and not patent.grant_date:
         errors["grant_date"] = [_("A granted patent needs its grant date.")]

@@ -3,16 +3,20 @@
 Services raise `ApplicationError` (or Django's `ValidationError`/`PermissionDenied`); views never build error
 bodies themselves, so every failure reaches clients in the same form."""
 
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
-from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from market.common.parsers import RequestTooLarge
 
 
 class ApplicationError(Exception):
@@ -78,6 +82,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             error_body("invalid", str(_("The submitted data is not valid.")), fields),
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        exc = RequestTooLarge()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -99,9 +105,46 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's 404 for URLs that no view matched: the error format under /api/, the HTML page elsewhere."""
-    if request.path.startswith("/api/"):
-        body = error_body("not_found", str(exceptions.NotFound.default_detail))
-        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
-    return page_not_found(request, exception)
+#: the code of an error response Django made itself (no view, or a failure before or around the view)
+_STATUS_CODES = {
+    400: "bad_request",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    500: "server_error",
+}
+
+
+class ApiErrorFormatMiddleware:
+    """Everything under /api/ answers in the error format, also what Django answers without a view: an
+    unrouted path (in debug, an HTML page listing every URL pattern), a body over the upload limits, a CSRF
+    failure, a crash. Outermost, so it sees the response Django made from any exception further in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path_info.startswith("/api/")
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status_code = response.status_code
+        code = _STATUS_CODES.get(status_code, "error" if status_code < 500 else "server_error")
+        message = _ERROR_MESSAGES.get(code) or HTTPStatus(status_code).phrase
+        return JsonResponse(
+            error_body(code, str(message)), status=status_code, json_dumps_params={"ensure_ascii": False}
+        )
+
+
+_ERROR_MESSAGES = {
+    "bad_request": _("The request could not be understood."),
+    "permission_denied": exceptions.PermissionDenied.default_detail,
+    "not_found": exceptions.NotFound.default_detail,
+    "method_not_allowed": _("This method is not allowed here."),
+    "request_too_large": _("The request is too large."),
+    "server_error": _("Something went wrong on our side; please try again later."),
+}

@@ -11,9 +11,11 @@ from django.forms.utils import ErrorDict, ErrorList
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from django_filters import utils
-from django_filters.fields import IsoDateTimeField, RangeField
+from django_filters.fields import DateRangeField, IsoDateTimeField, RangeField
 from django_filters.filterset import BaseFilterSet
 from django_filters.widgets import DateRangeWidget, SuffixedMultiWidget
+
+from market.common.validators import validate_calendar_date
 
 IPC_PREFIX_PATTERN = r"^[A-Ha-h]([0-9]{1,2}([A-Za-z]( *[0-9]{1,4}(/[0-9]{0,6})?)?)?)?$"
 
@@ -75,6 +77,8 @@ class UtcIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 instant, passed on in UTC: PostgreSQL rejects offsets beyond ±15:59 that ISO 8601 allows,
     and an instant that leaves the calendar once in UTC (year 1 at +14:00) is no timestamp at all."""
 
+    default_validators = [validate_calendar_date]
+
     def to_python(self, value: object) -> datetime | None:
         instant = super().to_python(value)
         if instant is None:
@@ -90,6 +94,19 @@ class UtcIsoDateTimeRangeField(RangeField):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__((UtcIsoDateTimeField(), UtcIsoDateTimeField()), *args, **kwargs)
+
+
+class CalendarDateRangeField(DateRangeField):
+    """`<name>_after=` / `<name>_before=` dates within the market's calendar."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for part in self.fields:
+            part.validators.append(validate_calendar_date)
+
+
+class DateRangeFilter(filters.DateFromToRangeFilter):
+    field_class = CalendarDateRangeField
 
 
 class DateTimeRangeFilter(filters.IsoDateTimeFromToRangeFilter):

@@ -37,6 +37,7 @@ __all__ = [
     "patent_type_from_application_number",
     "region_parts",
     "validate_application_number",
+    "validate_calendar_date",
     "validate_ipc",
     "validate_ipc_code",
     "validate_ipc_subclass",
@@ -393,3 +394,23 @@ def region_parts(code: str) -> tuple[str, str, str]:
     """
     code = normalize_region_code(code)
     return f"{code[:2]}0000", f"{code[:4]}00", code
+
+
+# --- Dates --------------------------------------------------------------------------------------------------
+
+#: The calendar the market accepts. A date outside it is a typing error (9980 for 1980), and date arithmetic
+#: on it (a patent expires 20 years after filing) would leave the calendar Python and PostgreSQL share.
+EARLIEST_DATE: Final = datetime.date(1900, 1, 1)
+LATEST_DATE: Final = datetime.date(2199, 12, 31)
+
+
+def validate_calendar_date(value: datetime.date) -> None:
+    """Model-field and API validator: the date (or the day of an instant, in UTC) lies within the market's
+    calendar."""
+    day = value.astimezone(datetime.UTC).date() if isinstance(value, datetime.datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationError(
+            _("Use a date between %(earliest)s and %(latest)s."),
+            code="date_range",
+            params={"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+        )

@@ -53,8 +53,6 @@ api_v1 = [
     path("", include(router.urls)),
 ]
 
-handler404 = "market.common.errors.not_found"
-
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("api/v1/", include(api_v1)),

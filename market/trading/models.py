@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from market.accounts.models import Organization
 from market.catalog.models import Achievement, Demand, Patent
 from market.common.models import TimestampedModel, VersionedModel
+from market.common.validators import validate_calendar_date
 
 #: every amount column; the API's amount fields take the same digits
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
@@ -367,7 +368,9 @@ class Deal(VersionedModel):
         _("technology transaction value"), **MONEY, null=True, blank=True
     )
     registration_number = models.CharField(_("registration number"), max_length=40, blank=True)
-    registered_on = models.DateField(_("registered on"), null=True, blank=True)
+    registered_on = models.DateField(
+        _("registered on"), null=True, blank=True, validators=[validate_calendar_date]
+    )
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
 
     class Meta:
@@ -392,7 +395,7 @@ class Deal(VersionedModel):
 class DealMilestone(TimestampedModel):
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(_("title"), max_length=200)
-    due_on = models.DateField(_("due on"), null=True, blank=True)
+    due_on = models.DateField(_("due on"), null=True, blank=True, validators=[validate_calendar_date])
     amount = models.DecimalField(_("amount due"), **MONEY, null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from market.common.fields import CalendarDateField, CalendarDateTimeField
 from market.trading.models import (
     MONEY,
     Auction,
@@ -40,8 +41,8 @@ class OrgRefSerializer(serializers.Serializer):
 class AuctionInputSerializer(serializers.Serializer):
     listing_kind = serializers.ChoiceField(choices=ListingKind.choices)
     listing_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = CalendarDateTimeField()
+    ends_at = CalendarDateTimeField()
     starting_price = serializers.DecimalField(**MONEY, min_value=0)
     bid_increment = serializers.DecimalField(**POSITIVE_MONEY)
     reserve_price = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
@@ -235,7 +236,7 @@ class RegistrationInputSerializer(serializers.Serializer):
     contract_value = serializers.DecimalField(**MONEY, min_value=0)
     technology_transaction_value = serializers.DecimalField(**MONEY, min_value=0)
     registration_number = serializers.CharField(max_length=40)
-    registered_on = serializers.DateField()
+    registered_on = CalendarDateField()
 
 
 class CancelInputSerializer(serializers.Serializer):
@@ -249,7 +250,7 @@ class BrokerInputSerializer(serializers.Serializer):
 
 class MilestoneInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    due_on = serializers.DateField(required=False, allow_null=True)
+    due_on = CalendarDateField(required=False, allow_null=True)
     amount = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
 
 

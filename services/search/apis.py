@@ -28,10 +28,12 @@ class SearchApi(APIView):
     def get(self, request: Request) -> Response:
         serializer = SearchParamsSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
-        found = selectors.search_run(serializer.params())
+        params = serializer.params()
+        found = selectors.search_run(params)
         last_sort = found.pop("last_sort")
         url = request.build_absolute_uri()
-        found["next"] = replace_query_param(url, "cursor", cursor_encode(last_sort)) if last_sort else None
+        cursor = cursor_encode(last_sort, sort=params.sort_name) if last_sort else None
+        found["next"] = replace_query_param(url, "cursor", cursor) if cursor else None
         return Response(
             {
                 "count": found["count"],

@@ -94,6 +94,11 @@ class SearchParams:
     size: int = 20
     search_after: list[Any] | None = None
 
+    @property
+    def sort_name(self) -> str:
+        """The sort that applies: without a query there is no relevance to sort by."""
+        return self.sort if self.q or self.sort != "relevance" else "newest"
+
 
 def text_match(q: str) -> dict[str, Any]:
     """Must match through either analysis: cjk bigrams (most of the words, fuzzy for Latin text) or all the
@@ -189,7 +194,7 @@ def _all_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
 def search_body(params: SearchParams) -> dict[str, Any]:
     """The whole search request: query, post_filter, facets, sort, highlight, search_after."""
     query: dict[str, Any] = {"bool": {"filter": [{"term": {"live": True}}]}}
-    sort_name = params.sort if params.q or params.sort != "relevance" else "newest"
+    sort_name = params.sort_name
     if params.q:
         # sorted by a field, the ranking bonuses would be computed for nothing (phrase queries are the
         # costliest part of the query)

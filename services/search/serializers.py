@@ -1,15 +1,14 @@
 """Query parameters of the search endpoints, validated so bad input is a 400 naming the parameter."""
 
-import base64
-import binascii
-import json
 from typing import Any
 
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from market.accounts.models import OrganizationType
 from market.catalog.models import AchievementStage, CollaborationMode, LegalStatus, PatentType, TransferMode
+from market.common.fields import CalendarDateField
 from market.common.filters import IPC_PREFIX_PATTERN
 from services.search.indexes import KINDS
 from services.search.queries import SORTS, SearchParams
@@ -35,23 +34,27 @@ def _choices(choices: Any, **kwargs: Any) -> MultiValueField:
     )
 
 
-def cursor_encode(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+#: a search cursor is signed, so a changed one is refused here instead of failing in the engine
+CURSOR_SALT = "search.cursor"
 
 
-def cursor_decode(cursor: str) -> list[Any]:
-    """A cursor is the sort values of the last hit; anything else is refused here, not by the engine."""
+def cursor_encode(values: list[Any], *, sort: str) -> str:
+    """The sort values of the last hit, for `search_after`, bound to the sort they belong to."""
+    return signing.dumps({"sort": sort, "after": values}, salt=CURSOR_SALT)
+
+
+def cursor_decode(cursor: str, *, sort: str) -> list[Any]:
+    """The sort values a cursor of ours carries; a changed cursor, or one made for another sort, is the
+    client's error (400), never the engine's."""
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise serializers.ValidationError(_("Invalid cursor.")) from error
-    if not (
-        isinstance(values, list)
-        and 1 <= len(values) <= 3
-        and all(value is None or isinstance(value, str | int | float) for value in values)
-    ):
-        raise serializers.ValidationError(_("Invalid cursor."))
-    return values
+        claims = signing.loads(cursor, salt=CURSOR_SALT)
+    except signing.BadSignature as error:
+        raise serializers.ValidationError({"cursor": [_("Invalid cursor.")]}) from error
+    claims = claims if isinstance(claims, dict) else {}
+    after = claims.get("after")
+    if claims.get("sort") != sort or not isinstance(after, list):
+        raise serializers.ValidationError({"cursor": [_("This cursor belongs to another search.")]})
+    return after
 
 
 class SearchParamsSerializer(serializers.Serializer):
@@ -79,16 +82,16 @@ class SearchParamsSerializer(serializers.Serializer):
     trl_max = serializers.IntegerField(required=False, min_value=1, max_value=9)
     price_min = serializers.DecimalField(required=False, max_digits=14, decimal_places=2, min_value=0)
     price_max = serializers.DecimalField(required=False, max_digits=14, decimal_places=2, min_value=0)
-    published_after = serializers.DateField(required=False)
-    published_before = serializers.DateField(required=False)
+    published_after = CalendarDateField(required=False)
+    published_before = CalendarDateField(required=False)
     sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="relevance")
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
     cursor = serializers.CharField(required=False, max_length=500)
 
-    def validate_cursor(self, value: str) -> list[Any]:
-        return cursor_decode(value)
-
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "cursor" in attrs:
+            sort = SearchParams(q=attrs.get("q", ""), sort=attrs["sort"]).sort_name
+            attrs["cursor"] = cursor_decode(attrs["cursor"], sort=sort)
         for low, high in (("trl_min", "trl_max"), ("price_min", "price_max")):
             if attrs.get(low) is not None and attrs.get(high) is not None and attrs[low] > attrs[high]:
                 raise serializers.ValidationError({high: _("Must not be below %(low)s.") % {"low": low}})

@@ -246,16 +246,22 @@ def _cursor(raw: str) -> str:
         ("/api/v1/experts/", {"cursor": _cursor("p=a%00b"), "ordering": "name"}),
         ("/api/v1/orgs/", {"cursor": _cursor("p=x%00"), "ordering": "-name"}),
         ("/api/v1/orgs/", {"cursor": _cursor("p=yesterday")}),
+        # a position with a UTC offset ISO 8601 allows and PostgreSQL refuses (was a 500)
+        ("/api/v1/patents/", {"cursor": "bz0wJnA9MjAyNi0wMS0wMVQwMCUzQTAwJTNBMDAlMkIyMyUzQTAw"}),
+        ("/api/v1/patents/", {"cursor": _cursor("p=2026-01-01T00%3A00%3A00-15%3A30")}),
+        # an instant that leaves the calendar once in UTC
+        ("/api/v1/patents/", {"cursor": _cursor("p=9999-12-31T23%3A00%3A00-05%3A00")}),
+        ("/api/v1/patents/", {"cursor": _cursor("p=0001-01-01T00%3A00%3A00%2B14%3A00")}),
     ],
 )
 def test_a_broken_cursor_is_an_invalid_cursor_error(cast, api, path, params):
     factories.patent(cast.university)
     response = api(cast.uni_member).get(path, params)
-    assert response.status_code == 404, response.content
+    assert response.status_code == 400, response.content
     error = response.json()["error"]
-    assert error["code"] == "not_found"
+    assert error["code"] == "invalid_cursor"
     assert error["message"]
-    assert error["fields"] == {}
+    assert list(error["fields"]) == ["cursor"]
 
 
 def test_a_cursor_made_for_another_ordering_is_rejected_not_a_500(cast, api):
@@ -266,8 +272,8 @@ def test_a_cursor_made_for_another_ordering_is_rejected_not_a_500(cast, api):
     [cursor] = parse_qs(urlsplit(next_by_time).query)["cursor"]
     assert client.get("/api/v1/achievements/", {"cursor": cursor, "page_size": 2}).status_code == 200
     response = client.get("/api/v1/achievements/", {"cursor": cursor, "ordering": "trl", "page_size": 2})
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_cursor"
 
 
 # ---- a page costs a fixed number of queries --------------------------------------------------------------

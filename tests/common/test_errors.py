@@ -1,6 +1,7 @@
 """Every failure reaches clients in one shape, `{"error": {"code", "message", "fields"}}`, with the status
 that says what went wrong: 400, 401, 403, 404, 405, 409, 415 and 429."""
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -247,3 +248,79 @@ def test_too_many_requests_is_a_429_with_retry_after(client, cast):
     error = _error(response, 429, "throttled")
     assert error["fields"] == {}
     assert int(response["Retry-After"]) > 0
+
+
+# ---- bad input that once reached a 500 or an HTML page --------------------------------------------------
+
+
+@pytest.mark.parametrize("body", ["[" * 1000 + "]" * 1000, "[" * 100_000, '{"a":' * 5000 + "1" + "}" * 5000])
+def test_deeply_nested_json_is_a_parse_error_for_anyone(cast, api, body):
+    for client, path in ((api(None), "/api/v1/auth/token/"), (api(cast.uni_member), "/api/v1/patents/")):
+        _error(client.post(path, data=body, content_type="application/json"), 400, "parse_error")
+    assert not Patent.objects.exists()
+
+
+def test_json_nested_within_the_bound_still_parses(cast, api):
+    from market.common.parsers import MAX_JSON_DEPTH
+
+    nested = "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)
+    body = '{"title": "一种电池", "ipc_codes": ' + nested + "}"
+    error = _error(
+        api(cast.uni_member).post("/api/v1/patents/", data=body, content_type="application/json"), 400
+    )
+    assert error["code"] == "invalid" and "ipc_codes" in error["fields"]
+
+
+def test_a_filing_date_far_in_the_future_is_a_field_error(cast, api):
+    for filing_date in ("9980-01-01", "9999-12-31", "0001-01-01"):
+        response = api(cast.uni_member).post(
+            "/api/v1/patents/", _patent_input(filing_date=filing_date), format="json"
+        )
+        assert list(_error(response, 400, "invalid")["fields"]) == ["filing_date"]
+    assert not Patent.objects.exists()
+
+
+def test_the_service_bounds_dates_too(cast):
+    """Writers other than the API (imports, the admin) pass through the same service rule."""
+    from django.core.exceptions import ValidationError
+
+    from market.catalog.services import patent_create
+
+    with pytest.raises(ValidationError) as raised:
+        patent_create(
+            user=cast.uni_member,
+            data={**_patent_input(filing_date=date(9980, 1, 1)), "ipc_codes": ["H01M 10/0562"]},
+        )
+    assert set(raised.value.message_dict) == {"filing_date"}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/api/v1/patents/", {"filing_date_after": "9999-12-31"}, "filing_date_after"),
+        ("/api/v1/patents/", {"published_after": "0001-01-01T00:00:00+14:00"}, "published_after"),
+        ("/api/v1/demands/", {"deadline_before": "0001-01-01"}, "deadline_before"),
+        ("/api/v1/search/", {"published_after": "9999-01-01"}, "published_after"),
+    ],
+)
+def test_dates_out_of_the_calendar_are_refused_in_filters(cast, api, path, params, field):
+    assert list(_error(api(None).get(path, params), 400, "invalid")["fields"]) == [field]
+
+
+def test_a_body_over_the_size_limit_is_a_400_in_the_error_format(cast, api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    big = {"title": "电" * 20_000, "filing_date": "2020-01-01"}
+    client = api(cast.uni_member)
+    _error(client.post("/api/v1/patents/", big, format="json"), 400, "request_too_large")
+    _error(client.post("/api/v1/patents/", big, format="multipart"), 400, "request_too_large")
+    _error(api(None).post("/api/v1/auth/token/", {"username": "x" * 20_000}, format="json"), 400)
+    assert not Patent.objects.exists()
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unrouted_api_paths_answer_json_even_in_debug(client, settings, debug):
+    settings.DEBUG = debug
+    for path in ("/api/v1/no-such-thing/", "/api/nothing", "/api/v1/patents/1/2/3/4/"):
+        response = client.get(path)
+        error = _error(response, 404, "not_found")
+        assert "URLconf" not in error["message"] and b"urlpatterns" not in response.content

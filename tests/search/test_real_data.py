@@ -1,9 +1,11 @@
 """Search over the real sample data (../shared/data): expected results are derived from the data files."""
 
+import base64
 import csv
 import json
 from collections import Counter
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
@@ -212,3 +214,21 @@ def test_the_segmented_copy_matches_whole_words_only(real_index, api):
     assert "锂离子电池" in segment("一种锂离子电池正极材料").split()
     body = _search(api, q="正极材料", type="patent", page_size=5)
     assert all("正极材料" in item["title"] for item in body["results"])
+
+
+def test_a_changed_or_foreign_search_cursor_is_a_400_naming_the_cursor(real_index, api):
+    """A cursor is the last hit's sort values; changed by hand they once reached the engine, which refused
+    them, and the API answered 503 as if search were down."""
+    first = api(None).get("/api/v1/search/", {"q": "锂电池", "sort": "newest", "page_size": 5}).json()
+    [cursor] = parse_qs(urlsplit(first["next"]).query)["cursor"]
+    again = api(None).get("/api/v1/search/", {"q": "锂电池", "sort": "newest", "cursor": cursor})
+    assert again.status_code == 200
+    hand_made = base64.urlsafe_b64encode(json.dumps(["x", "y", "z"]).encode()).decode().rstrip("=")
+    for params in (
+        {"q": "锂电池", "sort": "newest", "cursor": hand_made},
+        {"q": "锂电池", "sort": "newest", "cursor": cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB")},
+        {"q": "锂电池", "sort": "price", "cursor": cursor},  # another sort: other sort values
+    ):
+        response = api(None).get("/api/v1/search/", params)
+        assert response.status_code == 400, (params, response.content)
+        assert list(response.json()["error"]["fields"]) == ["cursor"]
