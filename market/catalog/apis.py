@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from market.accounts.identity import reader, signed_in_user
 from market.catalog import filters, selectors, serializers, services
 from market.catalog.models import Achievement, Demand, Expert, Listing, Patent
 from market.common.apis import IsReviewer
@@ -110,17 +111,19 @@ class ListingViewSet(CatalogViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
         """Send a draft, rejected or withdrawn listing to review."""
-        return self._detail(services.listing_submit(listing=self.get_object(), user=request.user))
+        return self._detail(services.listing_submit(listing=self.get_object(), user=signed_in_user(request)))
 
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         """Take a pending or published listing off the market (it can be edited and resubmitted)."""
-        return self._detail(services.listing_withdraw(listing=self.get_object(), user=request.user))
+        return self._detail(
+            services.listing_withdraw(listing=self.get_object(), user=signed_in_user(request))
+        )
 
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
         """Mark a published listing as done."""
-        return self._detail(services.listing_close(listing=self.get_object(), user=request.user))
+        return self._detail(services.listing_close(listing=self.get_object(), user=signed_in_user(request)))
 
 
 @_listing_schema(serializers.PatentInputSerializer, serializers.PatentOutputSerializer)
@@ -132,10 +135,10 @@ class PatentViewSet(ListingViewSet):
     output_serializer_class = serializers.PatentOutputSerializer
 
     def perform_create(self, data: dict[str, Any]) -> Patent:
-        return services.patent_create(user=self.request.user, data=data)
+        return services.patent_create(user=signed_in_user(self.request), data=data)
 
     def perform_update(self, instance: Patent, data: dict[str, Any]) -> Patent:
-        return services.patent_update(patent=instance, user=self.request.user, data=data)
+        return services.patent_update(patent=instance, user=signed_in_user(self.request), data=data)
 
 
 @_listing_schema(
@@ -153,17 +156,19 @@ class AchievementViewSet(ListingViewSet):
     ordering_map = {**LISTING_ORDERING, "trl": "trl"}
 
     def detail_context(self, instance: Achievement) -> dict[str, Any]:
-        allowed = selectors.achievement_confidential_allowed(achievement=instance, user=self.request.user)
+        allowed = selectors.achievement_confidential_allowed(achievement=instance, user=reader(self.request))
         return {"confidential_allowed": allowed}
 
     def perform_create(self, data: dict[str, Any]) -> Achievement:
         patent_ids = data.pop("patent_ids", None)
-        return services.achievement_create(user=self.request.user, data=data, patent_ids=patent_ids)
+        return services.achievement_create(
+            user=signed_in_user(self.request), data=data, patent_ids=patent_ids
+        )
 
     def perform_update(self, instance: Achievement, data: dict[str, Any]) -> Achievement:
         patent_ids = data.pop("patent_ids", None)
         return services.achievement_update(
-            achievement=instance, user=self.request.user, data=data, patent_ids=patent_ids
+            achievement=instance, user=signed_in_user(self.request), data=data, patent_ids=patent_ids
         )
 
     @extend_schema(request=None, responses=serializers.AchievementDetailSerializer)
@@ -171,7 +176,7 @@ class AchievementViewSet(ListingViewSet):
     def nda(self, request: Request, pk: str) -> Response:
         """Accept the owner's NDA; the response then carries the confidential details."""
         achievement = self.get_object()
-        services.achievement_accept_nda(achievement=achievement, user=request.user)
+        services.achievement_accept_nda(achievement=achievement, user=signed_in_user(request))
         return self._detail(achievement)
 
 
@@ -185,10 +190,10 @@ class DemandViewSet(ListingViewSet):
     ordering_map = {**LISTING_ORDERING, "deadline": "deadline_sort"}
 
     def perform_create(self, data: dict[str, Any]) -> Demand:
-        return services.demand_create(user=self.request.user, data=data)
+        return services.demand_create(user=signed_in_user(self.request), data=data)
 
     def perform_update(self, instance: Demand, data: dict[str, Any]) -> Demand:
-        return services.demand_update(demand=instance, user=self.request.user, data=data)
+        return services.demand_update(demand=instance, user=signed_in_user(self.request), data=data)
 
 
 @extend_schema_view(
@@ -215,11 +220,11 @@ class ExpertViewSet(CatalogViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         for_self = data.pop("for_self")
-        expert = services.expert_create(user=request.user, data=data, for_self=for_self)
+        expert = services.expert_create(user=signed_in_user(request), data=data, for_self=for_self)
         return self._detail(expert, status_code=status.HTTP_201_CREATED)
 
     def perform_update(self, instance: Expert, data: dict[str, Any]) -> Expert:
-        return services.expert_update(expert=instance, user=self.request.user, data=data)
+        return services.expert_update(expert=instance, user=signed_in_user(self.request), data=data)
 
 
 #: URL segment -> (model, output serializer) of the listings administrators review
@@ -287,13 +292,13 @@ class ReviewDecisionApi(APIView):
     )
     def post(self, request: Request, kind: str, pk: int) -> Response:
         model, output_class = REVIEWABLE[kind]
-        listing = get_object_or_404(model.objects.select_related("owner"), pk=pk)
+        listing = get_object_or_404(model._default_manager.select_related("owner"), pk=pk)
         if self.decision == "approve":
-            listing = services.listing_approve(listing=listing, reviewer=request.user)
+            listing = services.listing_approve(listing=listing, reviewer=signed_in_user(request))
         else:
             serializer = serializers.RejectInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             listing = services.listing_reject(
-                listing=listing, reviewer=request.user, reason=serializer.validated_data["reason"]
+                listing=listing, reviewer=signed_in_user(request), reason=serializer.validated_data["reason"]
             )
         return Response(output_class(listing, context={"request": request}).data)

@@ -121,7 +121,7 @@ class DemandFilter(ListingFilter):
         filter would name the enterprise that the serializer hides."""
         queryset = queryset.filter(owner_id=value)
         user = getattr(self.request, "user", None)
-        if is_reviewer(user) or belongs_to(user, value):
+        if is_reviewer(user) or belongs_to(user, int(value)):
             return queryset
         return queryset.filter(is_anonymous=False)
 

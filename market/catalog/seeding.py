@@ -476,12 +476,12 @@ def _load(
     batch_size: int = 1000,
 ) -> int:
     """Create the candidates whose source keys are new, with one `published` event each, batch by batch."""
-    existing = set(model.objects.exclude(source_key=None).values_list("source_key", flat=True))
+    existing = set(model._default_manager.exclude(source_key=None).values_list("source_key", flat=True))
     new = [item for item in candidates if item.source_key not in existing]
     with progress(total=len(new), desc=description, unit="rec") as bar:
         for batch in _in_batches(new, batch_size):
             with transaction.atomic():
-                created = model.objects.bulk_create(batch)
+                created = model._default_manager.bulk_create(batch)
                 publish_many(
                     [
                         ListingPublished(

@@ -2,6 +2,7 @@
 queries (owners joined, linked patents prefetched)."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import DateField, DecimalField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce
@@ -11,7 +12,7 @@ from market.catalog.models import Achievement, Demand, Expert, Listing, ListingS
 from market.common.permissions import belongs_to, is_reviewer
 
 #: prices and budgets as sort keys: the shape of the money columns (14 digits, 2 decimals)
-MONEY_SORT_FIELD = DecimalField(max_digits=14, decimal_places=2)
+MONEY_SORT_FIELD: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=14, decimal_places=2)
 
 
 def _visible(queryset: QuerySet, user: User | None) -> QuerySet:
@@ -64,7 +65,11 @@ def expert_list(*, user: User | None) -> QuerySet[Expert]:
 
 def review_queue(*, model: type[Listing]) -> QuerySet:
     """Pending listings of one kind, oldest first: reviewers work in the order things arrived."""
-    return model.objects.select_related("owner").filter(status=ListingStatus.PENDING).order_by("updated_at")
+    return (
+        model._default_manager.select_related("owner")
+        .filter(status=ListingStatus.PENDING)
+        .order_by("updated_at")
+    )
 
 
 def achievement_confidential_allowed(*, achievement: Achievement, user: User | None) -> bool:

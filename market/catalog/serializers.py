@@ -170,7 +170,7 @@ class AchievementOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Achievement
-        fields = (
+        fields: tuple[str, ...] = (
             *LISTING_READ_FIELDS,
             "name",
             "keywords",
@@ -269,7 +269,11 @@ class DemandOutputSerializer(serializers.ModelSerializer):
 class ExpertInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     title = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    fields = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=20)
+    # the API's name for an expert's fields of work; DRF's metaclass takes it out of the class, so the
+    # serializer's own `fields` stays intact
+    fields = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.CharField(max_length=100), required=False, max_length=20
+    )
     bio = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     achievements_summary = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     email = serializers.EmailField(required=False, allow_blank=True)

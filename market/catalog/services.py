@@ -4,7 +4,7 @@ permission checks live here so no caller can skip them."""
 import calendar
 from collections.abc import Iterable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,6 +23,7 @@ from market.catalog.models import (
     ListingStatus,
     NdaAcceptance,
     Patent,
+    PatentType,
     PricingMethod,
 )
 from market.catalog.snapshots import listing_snapshot
@@ -167,7 +168,7 @@ def _patent_prepare(patent: Patent) -> None:
     if errors:
         raise ValidationError(errors)
     if patent.filing_date and patent.patent_type:
-        patent.expiry_date = _add_years(patent.filing_date, PATENT_TERM_YEARS[patent.patent_type])
+        patent.expiry_date = _add_years(patent.filing_date, PATENT_TERM_YEARS[PatentType(patent.patent_type)])
 
 
 def _achievement_check(achievement: Achievement, patents: Iterable[Patent] | None) -> None:
@@ -210,12 +211,13 @@ def _require_editable(listing: Listing) -> None:
 
 def _lock(instance: ModelT) -> ModelT:
     """Re-read a row under a lock, so concurrent edits serialize and every change gets its own version."""
-    return (
+    locked = (
         type(instance)
-        .objects.select_related(*_RELATED.get(type(instance), ()))
+        ._default_manager.select_related(*_RELATED.get(type(instance), ()))
         .select_for_update(of=("self",))
         .get(pk=instance.pk)
     )
+    return cast(ModelT, locked)  # the row of the instance's own model
 
 
 def _apply(instance: Any, changes: dict[str, Any]) -> None:
@@ -333,7 +335,7 @@ def _transition(
     """Move a listing between statuses under a row lock, so two reviewers or a reviewer and the owner never
     both win."""
     with transaction.atomic():
-        locked = type(listing).objects.select_for_update().get(pk=listing.pk)
+        locked = type(listing)._default_manager.select_for_update().get(pk=listing.pk)
         if locked.status not in allowed_from:
             raise Conflict(
                 _("This action is not possible while the listing is %(status)s.")
@@ -420,7 +422,7 @@ def _require_expert_editor(expert: Expert, user: User) -> None:
 
 def expert_create(*, user: User, data: dict[str, Any], for_self: bool) -> Expert:
     """Experts create their own profile; organization administrators create profiles for their people."""
-    if user.organization_id is None:
+    if user.organization is None:
         raise Forbidden(_("Join an organization before creating an expert profile."))
     if not user.organization.is_approved:
         # profiles are public at once, and an unapproved organization is hidden from the public

@@ -22,7 +22,7 @@ from market.common.parsers import RequestTooLarge
 class ApplicationError(Exception):
     """A business rule said no. `status_code` is 400 unless the subclass says otherwise."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
 
     def __init__(self, message: str, *, code: str | None = None, fields: dict[str, Any] | None = None):

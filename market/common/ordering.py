@@ -3,6 +3,7 @@
 Cursor pagination keys its position on the first ordering field, so that field must never be NULL; views
 map a public name (`price`) to a coalesced annotation (`price_sort`) their selector provides."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -13,7 +14,9 @@ from rest_framework.request import Request
 class MappedOrderingFilter(OrderingFilter):
     """Reads `view.ordering_map` ({public name: queryset expression}); always ends with an `id` tiebreak."""
 
-    def get_valid_fields(self, queryset: QuerySet, view: Any, context: dict | None = None) -> list:
+    def get_valid_fields(
+        self, queryset: QuerySet, view: Any, context: Mapping[str, Any] | None = None
+    ) -> list:
         return [(name, name) for name in getattr(view, "ordering_map", {})]
 
     def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> list[str]:

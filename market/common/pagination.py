@@ -31,7 +31,7 @@ class CursorPagination(pagination.CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
-    ordering = ("-created_at", "-id")
+    ordering: tuple[str, ...] = ("-created_at", "-id")
 
     def decode_cursor(self, request: Request) -> pagination.Cursor | None:
         try:
@@ -42,7 +42,8 @@ class CursorPagination(pagination.CursorPagination):
     def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list | None:
         cursor = self.decode_cursor(request)
         if cursor is not None and cursor.position is not None:
-            self._check_position(queryset, self.get_ordering(request, queryset, view)[0], cursor.position)
+            ordering = self.get_ordering(request, queryset, view)
+            self._check_position(queryset, ordering[0], str(cursor.position))
         return super().paginate_queryset(queryset, request, view)
 
     def _check_position(self, queryset: QuerySet, order: str, position: str) -> None:

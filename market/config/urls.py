@@ -1,7 +1,7 @@
 """URL map: the v1 API, its OpenAPI schema and docs, the admin and a language switch."""
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -18,7 +18,7 @@ router.register("experts", catalog_apis.ExpertViewSet, basename="expert")
 
 review_kinds = "|".join(catalog_apis.REVIEWABLE)
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", accounts_apis.TokenApi.as_view(), name="token"),
     path("auth/token/refresh/", accounts_apis.TokenRefreshApi.as_view(), name="token-refresh"),
     path("users/me/", accounts_apis.MeApi.as_view(), name="me"),

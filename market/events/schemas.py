@@ -53,12 +53,19 @@ def _model_field_schema(field: models.Field) -> dict[str, Any]:
     return schema
 
 
+def _concrete_field(model: type[models.Model], name: str) -> models.Field:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is a relation, not a column")
+    return field
+
+
 def _snapshot_schema(aggregate: str) -> dict[str, Any]:
     from market.catalog.models import Achievement, Demand, Expert, Patent
     from market.catalog.snapshots import PUBLIC_FIELDS
 
     model = {"patent": Patent, "achievement": Achievement, "demand": Demand, "expert": Expert}[aggregate]
-    properties = {name: _model_field_schema(model._meta.get_field(name)) for name in PUBLIC_FIELDS[model]}
+    properties = {name: _model_field_schema(_concrete_field(model, name)) for name in PUBLIC_FIELDS[model]}
     properties["id"] = {"type": "integer"}
     properties["version"] = {"type": "integer"}
     owner_codes = {

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
+from market.accounts.identity import reader, signed_in_user
 from market.catalog.models import Demand, ListingStatus
 from market.common.apis import IsReviewer
 from market.common.filters import ParameterFilterBackend
@@ -53,7 +54,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def create(self, request: Request) -> Response:
         auction = services.auction_open(
-            user=request.user, **_parse(serializers.AuctionInputSerializer, request)
+            user=signed_in_user(request), **_parse(serializers.AuctionInputSerializer, request)
         )
         return Response(self.get_serializer(auction).data, status=status.HTTP_201_CREATED)
 
@@ -64,9 +65,9 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
         """Sign up to bid (enterprises; accept a confidential achievement's NDA first), or list sign-ups."""
         auction = self.get_object()
         if request.method == "GET":
-            queryset = selectors.registration_list(auction=auction, user=request.user)
+            queryset = selectors.registration_list(auction=auction, user=reader(request))
             return Response(serializers.RegistrationOutputSerializer(queryset, many=True).data)
-        registration, created = services.auction_register(auction=auction, user=request.user)
+        registration, created = services.auction_register(auction=auction, user=signed_in_user(request))
         return Response(
             serializers.RegistrationOutputSerializer(registration).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -82,7 +83,9 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
     def confirm_deposit(self, request: Request, pk: str, registration_id: str) -> Response:
         """The owner confirms a bidder's deposit arrived."""
         registration = get_object_or_404(self.get_object().registrations, pk=registration_id)
-        registration = services.registration_confirm_deposit(registration=registration, user=request.user)
+        registration = services.registration_confirm_deposit(
+            registration=registration, user=signed_in_user(request)
+        )
         return Response(serializers.RegistrationOutputSerializer(registration).data)
 
     @extend_schema(methods=["get"], responses=serializers.BidOutputSerializer(many=True))
@@ -99,7 +102,9 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
             page = self.paginate_queryset(selectors.bid_history(auction=auction))
             return self.get_paginated_response(serializers.BidOutputSerializer(page, many=True).data)
         bid = services.bid_place(
-            auction_id=auction.pk, user=request.user, **_parse(serializers.BidInputSerializer, request)
+            auction_id=auction.pk,
+            user=signed_in_user(request),
+            **_parse(serializers.BidInputSerializer, request),
         )
         return Response(serializers.BidOutputSerializer(bid).data, status=status.HTTP_201_CREATED)
 
@@ -120,17 +125,19 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_map = {"created_at": "created_at", "updated_at": "updated_at"}
 
     def get_queryset(self):
-        return selectors.offer_list(user=self.request.user)
+        return selectors.offer_list(user=reader(self.request))
 
     def _done(self, offer: Offer, code: int = status.HTTP_200_OK) -> Response:
-        offer = selectors.offer_list(user=self.request.user).get(pk=offer.pk)
+        offer = selectors.offer_list(user=reader(self.request)).get(pk=offer.pk)
         return Response(self.get_serializer(offer).data, status=code)
 
     @extend_schema(
         request=serializers.OfferInputSerializer, responses={201: serializers.OfferOutputSerializer}
     )
     def create(self, request: Request) -> Response:
-        offer = services.offer_make(user=request.user, **_parse(serializers.OfferInputSerializer, request))
+        offer = services.offer_make(
+            user=signed_in_user(request), **_parse(serializers.OfferInputSerializer, request)
+        )
         return self._done(offer, status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.CounterInputSerializer, responses=serializers.OfferOutputSerializer)
@@ -138,20 +145,24 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     def counter(self, request: Request, pk: str) -> Response:
         """Put a new amount on the table (only the side whose turn it is)."""
         data = _parse(serializers.CounterInputSerializer, request)
-        return self._done(services.offer_counter(offer=self.get_object(), user=request.user, **data))
+        return self._done(
+            services.offer_counter(offer=self.get_object(), user=signed_in_user(request), **data)
+        )
 
     @extend_schema(request=None, responses=serializers.OfferOutputSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str) -> Response:
         """Accept the amount on the table; a deal opens (with a public notice where the rules need one)."""
-        return self._done(services.offer_accept(offer=self.get_object(), user=request.user))
+        return self._done(services.offer_accept(offer=self.get_object(), user=signed_in_user(request)))
 
     @extend_schema(request=serializers.DeclineInputSerializer, responses=serializers.OfferOutputSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str) -> Response:
         """End the negotiation with a structured reason."""
         data = _parse(serializers.DeclineInputSerializer, request)
-        return self._done(services.offer_decline(offer=self.get_object(), user=request.user, **data))
+        return self._done(
+            services.offer_decline(offer=self.get_object(), user=signed_in_user(request), **data)
+        )
 
     @extend_schema(
         responses=inline_serializer(
@@ -163,7 +174,7 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def decline_reasons(self, request: Request) -> Response:
         """Why buyers passed on your organization's listings, counted by reason."""
-        return Response({"reasons": selectors.offer_decline_summary(user=request.user)})
+        return Response({"reasons": selectors.offer_decline_summary(user=reader(request))})
 
 
 class DemandProposalsApi(GenericAPIView):
@@ -175,14 +186,17 @@ class DemandProposalsApi(GenericAPIView):
 
     def _demand(self, demand_id: int) -> Demand:
         demand = get_object_or_404(Demand.objects.select_related("owner"), pk=demand_id)
-        if demand.status != ListingStatus.PUBLISHED and demand.owner_id != self.request.user.organization_id:
+        if (
+            demand.status != ListingStatus.PUBLISHED
+            and demand.owner_id != signed_in_user(self.request).organization_id
+        ):
             raise Http404
         return demand
 
     @extend_schema(responses=serializers.ProposalOutputSerializer(many=True))
     def get(self, request: Request, demand_id: int) -> Response:
         demand = self._demand(demand_id)
-        queryset = selectors.proposal_list(user=request.user).filter(demand=demand)
+        queryset = selectors.proposal_list(user=reader(request)).filter(demand=demand)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -191,7 +205,9 @@ class DemandProposalsApi(GenericAPIView):
     )
     def post(self, request: Request, demand_id: int) -> Response:
         data = _parse(serializers.ProposalInputSerializer, request)
-        proposal = services.proposal_submit(demand=self._demand(demand_id), user=request.user, **data)
+        proposal = services.proposal_submit(
+            demand=self._demand(demand_id), user=signed_in_user(request), **data
+        )
         return Response(self.get_serializer(proposal).data, status=status.HTTP_201_CREATED)
 
 
@@ -201,19 +217,19 @@ class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self):
-        return selectors.proposal_list(user=self.request.user)
+        return selectors.proposal_list(user=reader(self.request))
 
     @extend_schema(request=None, responses=serializers.ProposalOutputSerializer)
     @action(detail=True, methods=["post"])
     def shortlist(self, request: Request, pk: str) -> Response:
-        proposal = services.proposal_shortlist(proposal=self.get_object(), user=request.user)
+        proposal = services.proposal_shortlist(proposal=self.get_object(), user=signed_in_user(request))
         return Response(self.get_serializer(proposal).data)
 
     @extend_schema(request=None, responses=serializers.ProposalOutputSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str) -> Response:
         """Accept one shortlisted proposal; a deal opens."""
-        proposal = services.proposal_accept(proposal=self.get_object(), user=request.user)
+        proposal = services.proposal_accept(proposal=self.get_object(), user=signed_in_user(request))
         return Response(self.get_serializer(proposal).data)
 
 
@@ -228,14 +244,14 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.deal_list(user=self.request.user)
-        return selectors.deal_detail(user=self.request.user)
+            return selectors.deal_list(user=reader(self.request))
+        return selectors.deal_detail(user=reader(self.request))
 
     def get_serializer_class(self):
         return serializers.DealOutputSerializer if self.action == "list" else serializers.DealDetailSerializer
 
     def _done(self, deal: Deal, code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.deal_detail(user=self.request.user).filter(pk=deal.pk).first()
+        fresh = selectors.deal_detail(user=reader(self.request)).filter(pk=deal.pk).first()
         return Response(serializers.DealDetailSerializer(fresh or deal).data, status=code)
 
     @extend_schema(request=serializers.AdvanceInputSerializer, responses=serializers.DealDetailSerializer)
@@ -244,7 +260,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
         """contract_signed (either party, after any public notice), paid (the seller confirms receipt),
         completed (the buyer accepts delivery)."""
         data = _parse(serializers.AdvanceInputSerializer, request)
-        return self._done(services.deal_advance(deal=self.get_object(), user=request.user, **data))
+        return self._done(services.deal_advance(deal=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(
         request=serializers.RegistrationInputSerializer, responses=serializers.DealDetailSerializer
@@ -253,13 +269,15 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     def register_contract(self, request: Request, pk: str) -> Response:
         """The seller records the technology-contract registration (技术合同认定登记)."""
         data = _parse(serializers.RegistrationInputSerializer, request)
-        return self._done(services.deal_register_contract(deal=self.get_object(), user=request.user, **data))
+        return self._done(
+            services.deal_register_contract(deal=self.get_object(), user=signed_in_user(request), **data)
+        )
 
     @extend_schema(request=serializers.CancelInputSerializer, responses=serializers.DealDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         data = _parse(serializers.CancelInputSerializer, request)
-        return self._done(services.deal_cancel(deal=self.get_object(), user=request.user, **data))
+        return self._done(services.deal_cancel(deal=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(request=serializers.BrokerInputSerializer, responses=serializers.DealDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -268,7 +286,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
         data = _parse(serializers.BrokerInputSerializer, request)
         deal = services.deal_broker_assign(
             deal=self.get_object(),
-            user=request.user,
+            user=signed_in_user(request),
             broker_id=data["broker_id"],
             commission=data.get("commission"),
         )
@@ -282,7 +300,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
         data = _parse(serializers.MilestoneInputSerializer, request)
         milestone = services.deal_milestone_add(
             deal=self.get_object(),
-            user=request.user,
+            user=signed_in_user(request),
             title=data["title"],
             due_on=data.get("due_on"),
             amount=data.get("amount"),
@@ -293,7 +311,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path=r"milestones/(?P<milestone_id>[0-9]+)/done")
     def milestone_done(self, request: Request, pk: str, milestone_id: str) -> Response:
         milestone = get_object_or_404(DealMilestone, pk=milestone_id, deal=self.get_object())
-        milestone = services.deal_milestone_done(milestone=milestone, user=request.user)
+        milestone = services.deal_milestone_done(milestone=milestone, user=signed_in_user(request))
         return Response(serializers.MilestoneSerializer(milestone).data)
 
     @extend_schema(
@@ -302,7 +320,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def documents(self, request: Request, pk: str) -> Response:
         data = _parse(serializers.DocumentInputSerializer, request)
-        document = services.deal_document_add(deal=self.get_object(), user=request.user, **data)
+        document = services.deal_document_add(deal=self.get_object(), user=signed_in_user(request), **data)
         return Response(serializers.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
 
@@ -321,7 +339,7 @@ class NoticeViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def objections(self, request: Request, pk: str) -> Response:
         data = _parse(serializers.ObjectionInputSerializer, request)
-        objection = services.objection_lodge(deal=self.get_object(), user=request.user, **data)
+        objection = services.objection_lodge(deal=self.get_object(), user=signed_in_user(request), **data)
         return Response(serializers.ObjectionSerializer(objection).data, status=status.HTTP_201_CREATED)
 
 
@@ -335,5 +353,5 @@ class ObjectionRulingApi(GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         objection = get_object_or_404(DealObjection, pk=pk)
         data = _parse(serializers.RulingInputSerializer, request)
-        objection = services.objection_rule(objection=objection, reviewer=request.user, **data)
+        objection = services.objection_rule(objection=objection, reviewer=signed_in_user(request), **data)
         return Response(self.get_serializer(objection).data)

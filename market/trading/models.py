@@ -50,11 +50,17 @@ class ListingRef(models.Model):
 
     @property
     def listing(self) -> Patent | Achievement:
-        return self.patent if self.listing_kind == ListingKind.PATENT else self.achievement
+        listing = self.patent if self.listing_kind == ListingKind.PATENT else self.achievement
+        if listing is None:
+            raise ValueError(f"{type(self).__name__} {self.pk} has no {self.listing_kind}")
+        return listing
 
     @property
     def listing_id(self) -> int:
-        return self.patent_id if self.listing_kind == ListingKind.PATENT else self.achievement_id
+        listing_id = self.patent_id if self.listing_kind == ListingKind.PATENT else self.achievement_id
+        if listing_id is None:
+            raise ValueError(f"{type(self).__name__} {self.pk} has no {self.listing_kind}")
+        return listing_id
 
 
 class TransactionMode(models.TextChoices):

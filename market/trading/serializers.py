@@ -298,7 +298,7 @@ class DealOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deal
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "title",
             "seller",

@@ -205,8 +205,8 @@ def auction_open(
         with transaction.atomic():
             auction = Auction.objects.create(
                 listing_kind=listing_kind,
-                patent=listing if listing_kind == ListingKind.PATENT else None,
-                achievement=listing if listing_kind == ListingKind.ACHIEVEMENT else None,
+                patent=listing if isinstance(listing, Patent) else None,
+                achievement=listing if isinstance(listing, Achievement) else None,
                 owner_id=listing.owner_id,
                 created_by=user,
                 title=title,
@@ -270,37 +270,44 @@ def _registration_fact(
     )
 
 
+def _acting_org_id(user: User) -> int:
+    """The organization a member acts for; the permission predicates (`can_post_demand`, `can_list_supply`)
+    the callers check first already require one."""
+    if user.organization_id is None:
+        raise Forbidden(_("Join an approved organization first."))
+    return user.organization_id
+
+
 def auction_register(*, auction: Auction, user: User) -> tuple[AuctionRegistration, bool]:
     """An enterprise signs up to bid (once; signing up again returns the first registration). An achievement
     with confidential details needs its owner's NDA accepted first."""
     if not can_post_demand(user):
         raise Forbidden(_("Only members of approved enterprises bid in auctions."))
-    existing = AuctionRegistration.objects.filter(
-        auction=auction, organization_id=user.organization_id
-    ).first()
+    org_id = _acting_org_id(user)
+    existing = AuctionRegistration.objects.filter(auction=auction, organization_id=org_id).first()
     if existing is not None:
         return existing, False
-    if auction.listing_kind == ListingKind.ACHIEVEMENT:
-        achievement = auction.achievement
-        if (
-            achievement.nda_text
-            and not NdaAcceptance.objects.filter(achievement=achievement, user=user).exists()
-        ):
-            raise Conflict(
-                _("Accept the owner's non-disclosure agreement before signing up."),
-                code="nda_required",
-            )
+    achievement = auction.achievement
+    if (
+        achievement is not None
+        and achievement.nda_text
+        and not NdaAcceptance.objects.filter(achievement=achievement, user=user).exists()
+    ):
+        raise Conflict(
+            _("Accept the owner's non-disclosure agreement before signing up."), code="nda_required"
+        )
     with transaction.atomic():
         auction = _lock_auction(auction.pk)
-        existing = AuctionRegistration.objects.filter(auction=auction, organization_id=user.organization_id)
-        if registration := existing.first():
+        if registration := AuctionRegistration.objects.filter(
+            auction=auction, organization_id=org_id
+        ).first():
             return registration, False
         if auction.status != AuctionStatus.OPEN or timezone.now() >= auction.ends_at:
             raise Conflict(_("This auction has ended."), code="auction_closed")
         last = auction.registrations.aggregate(last=Max("paddle_number"))["last"] or 0
         registration = AuctionRegistration.objects.create(
             auction=auction,
-            organization_id=user.organization_id,
+            organization_id=org_id,
             user=user,
             paddle_number=last + 1,
             deposit_status=DepositStatus.PENDING
@@ -342,6 +349,7 @@ def bid_place(*, auction_id: int, user: User, amount: Decimal) -> Bid:
     least the increment. A bid in the last minutes moves the end (anti-sniping)."""
     if not can_post_demand(user):
         raise Forbidden(_("Only members of approved enterprises bid in auctions."))
+    org_id = _acting_org_id(user)
     # the minimum only ever rises: a bid below the committed minimum is refused without queueing for the lock
     seen = Auction.objects.filter(pk=auction_id).values("current_price", "bid_increment").first()
     if seen and seen["current_price"] is not None and amount < seen["current_price"] + seen["bid_increment"]:
@@ -353,18 +361,19 @@ def bid_place(*, auction_id: int, user: User, amount: Decimal) -> Bid:
             raise Conflict(_("This auction has ended."), code="auction_closed")
         if now < auction.starts_at:
             raise Conflict(_("This auction has not started yet."), code="auction_not_started")
-        registration = AuctionRegistration.objects.filter(
-            auction=auction, organization_id=user.organization_id
-        ).first()
+        registration = AuctionRegistration.objects.filter(auction=auction, organization_id=org_id).first()
         if registration is None:
             raise Forbidden(_("Sign up for this auction before bidding."), code="not_registered")
         if not registration.may_bid:
             raise Forbidden(_("The owner has not confirmed your deposit yet."), code="deposit_pending")
         previous = auction.leading_bid
-        if previous is not None and previous.organization_id == user.organization_id:
+        if previous is not None and previous.organization_id == org_id:
             raise Conflict(_("Your organization already holds the highest bid."), code="already_leading")
+        # a leading bid set the current price
         minimum = (
-            auction.starting_price if previous is None else auction.current_price + auction.bid_increment
+            auction.starting_price
+            if previous is None or auction.current_price is None
+            else auction.current_price + auction.bid_increment
         )
         if amount < minimum:
             _too_low(minimum)
@@ -373,7 +382,7 @@ def bid_place(*, auction_id: int, user: User, amount: Decimal) -> Bid:
                 bid = Bid.objects.create(
                     auction=auction,
                     registration=registration,
-                    organization_id=user.organization_id,
+                    organization_id=org_id,
                     user=user,
                     amount=amount,
                     sequence=auction.bid_count + 1,
@@ -404,7 +413,7 @@ def bid_place(*, auction_id: int, user: User, amount: Decimal) -> Bid:
                 sequence=bid.sequence,
                 amount=_money(amount),
                 bidder_user_id=user.pk,
-                bidder_org_id=user.organization_id,
+                bidder_org_id=org_id,
                 owner_org_id=auction.owner_id,
                 listing_kind=auction.listing_kind,
                 listing_id=auction.listing_id,
@@ -447,7 +456,7 @@ def auction_close(*, auction_id: int) -> Auction | None:
         reserve_met = top is not None and (
             auction.reserve_price is None or top.amount >= auction.reserve_price
         )
-        if not reserve_met:
+        if top is None or not reserve_met:
             auction.status = AuctionStatus.FAILED
             auction.failure_reason = FailureReason.NO_BIDS if top is None else FailureReason.RESERVE_NOT_MET
             auction.save()
@@ -547,6 +556,7 @@ def offer_make(
     without an asking price); one open negotiation per buyer and listing."""
     if not can_post_demand(user):
         raise Forbidden(_("Only members of approved enterprises make offers."))
+    buyer_id = _acting_org_id(user)
     listing = _published_listing(listing_kind, listing_id)
     negotiable = (
         listing.price is None if isinstance(listing, Patent) else listing.pricing_method in NEGOTIABLE
@@ -559,10 +569,10 @@ def offer_make(
         with transaction.atomic():
             offer = Offer.objects.create(
                 listing_kind=listing_kind,
-                patent=listing if listing_kind == ListingKind.PATENT else None,
-                achievement=listing if listing_kind == ListingKind.ACHIEVEMENT else None,
+                patent=listing if isinstance(listing, Patent) else None,
+                achievement=listing if isinstance(listing, Achievement) else None,
                 owner_id=listing.owner_id,
-                buyer_id=user.organization_id,
+                buyer_id=buyer_id,
                 buyer_user=user,
                 title=_listing_title(listing),
                 amount=amount,
@@ -598,7 +608,7 @@ def offer_counter(*, offer: Offer, user: User, amount: Decimal, message: str = "
 def _needs_public_notice(offer: Offer) -> bool:
     """Negotiated pricing of a public institution's achievement is published for objections (协议定价公示)."""
     return (
-        offer.listing_kind == ListingKind.ACHIEVEMENT
+        offer.achievement is not None
         and offer.achievement.pricing_method == PricingMethod.NEGOTIATED
         and offer.owner.org_type in SUPPLIER_TYPES
     )
@@ -686,13 +696,14 @@ def proposal_submit(
 ) -> Proposal:
     if not can_list_supply(user):
         raise Forbidden(_("Only members of approved universities and institutes propose solutions."))
+    proposer_id = _acting_org_id(user)
     if demand.status != ListingStatus.PUBLISHED:
         raise Conflict(_("Only published demands take proposals."), code="not_published")
     try:
         with transaction.atomic():
             proposal = Proposal.objects.create(
                 demand=demand,
-                proposer_id=user.organization_id,
+                proposer_id=proposer_id,
                 proposer_user=user,
                 summary=summary,
                 approach=approach,
@@ -948,7 +959,7 @@ def deal_broker_assign(*, deal: Deal, user: User, broker_id: int, commission: De
     if not (
         broker is not None
         and broker.is_active
-        and broker.organization_id
+        and broker.organization is not None
         and broker.organization.org_type == OrganizationType.INTERMEDIARY
         and broker.organization.is_approved
     ):
