@@ -1,5 +1,5 @@
-"""Core Django settings. Each integration (database, cache, DRF, auth) has its own module under
-`integrations/`; every value can be overridden from the environment."""
+"""Core Django settings. Each integration (database, cache, DRF, security) has its own module
+under `integrations/`; every value can be overridden from the environment."""
 
 from pathlib import Path
 
@@ -13,11 +13,7 @@ from market.config.integrations.drf import *  # noqa: F403
 from market.config.integrations.elasticsearch import *  # noqa: F403
 from market.config.integrations.email import *  # noqa: F403
 from market.config.integrations.kafka import *  # noqa: F403
-
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me-in-production")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+from market.config.integrations.security import *  # noqa: F403
 
 INSTALLED_APPS = [
     "django.contrib.admin",
