@@ -1,4 +1,4 @@
-"""Core Django settings. Each integration (database, cache, DRF, security) has its own module
+"""Core Django settings. Each integration (database, cache, DRF, security, login lockout) has its own module
 under `integrations/`; every value can be overridden from the environment."""
 
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 from market.config.env import PACKAGE_ROOT, REPO_ROOT, env
+from market.config.integrations.axes import *  # noqa: F403
 from market.config.integrations.cache import *  # noqa: F403
 from market.config.integrations.celery import *  # noqa: F403
 from market.config.integrations.database import *  # noqa: F403
@@ -24,7 +25,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework_simplejwt",  # for its zh_Hans messages; it has no models
+    "rest_framework_simplejwt",  # for its zh_Hans messages
+    "rest_framework_simplejwt.token_blacklist",  # refresh tokens are single-use (rotated, then blacklisted)
+    "axes",
     "django_filters",
     "drf_spectacular",
     "market.common",
@@ -47,6 +50,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last: turns a sign-in refused for a locked account into the lockout answer
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account before any password check
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "market.config.urls"
@@ -70,7 +80,10 @@ TEMPLATES = [
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "display_name", "first_name", "last_name", "email")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]

@@ -70,6 +70,18 @@ def test_debug_without_a_key_uses_a_random_one_not_a_shipped_one() -> None:
     assert OLD_REPOSITORY_KEY not in keys
 
 
+def test_settings_read_the_proxy_count_for_throttling_and_the_lockout() -> None:
+    code = (
+        "from django.conf import settings\n"
+        "from django.test import RequestFactory\n"
+        "from market.accounts.lockout import client_address\n"
+        "request = RequestFactory().get('/', HTTP_X_FORWARDED_FOR='127.7.7.7, 127.0.0.50')\n"
+        "print(settings.REST_FRAMEWORK['NUM_PROXIES'], client_address(request))"
+    )
+    assert run_django(code, **PRODUCTION_LIKE).stdout.split() == ["1", "127.0.0.50"]
+    assert run_django(code, DJANGO_DEBUG="true").stdout.split() == ["0", "127.0.0.1"]
+
+
 def test_check_deploy_reports_no_issues_with_production_like_settings() -> None:
     env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
     result = subprocess.run(
