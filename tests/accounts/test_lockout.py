@@ -178,3 +178,24 @@ def test_throttle_behind_one_proxy_counts_the_entry_the_proxy_wrote(cast, settin
     assert_error(answers[-1], 429, "throttled")
     other_client = client.post(TOKEN, RIGHT, HTTP_X_FORWARDED_FOR="127.0.0.51")
     assert other_client.status_code == 200
+
+
+def test_administrator_unlocks_in_the_django_admin(cast) -> None:
+    """The admin lists the account's access attempts as locked out; deleting them unlocks the account."""
+    lock()
+    superuser = factories.user(None, username="root_admin", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(superuser)
+    changelist = "/admin/axes/accessattempt/"
+
+    listing = admin.get(changelist)
+    assert listing.status_code == 200
+    assert "uni_admin" in listing.content.decode()
+    attempts = list(AccessAttempt.objects.filter(username="uni_admin").values_list("pk", flat=True))
+    deleted = admin.post(
+        changelist, {"action": "delete_selected", "_selected_action": attempts, "post": "yes"}
+    )
+
+    assert deleted.status_code == 302
+    assert not AccessAttempt.objects.filter(username="uni_admin").exists()
+    assert APIClient().post(TOKEN, RIGHT, REMOTE_ADDR=ELSEWHERE).status_code == 200
