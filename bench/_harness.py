@@ -4,6 +4,7 @@ configured against it, and an embedded Kafka/Elasticsearch stand-in on free port
 import contextlib
 import json
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -32,6 +33,9 @@ def scratch_database(name: str) -> Iterator[str]:
     os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + name
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "market.config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # the settings need a key and hosts outside debug: a throw-away key for this run and its child processes
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
     # the throttle stays in the request path, with a rate no benchmark reaches
     os.environ.setdefault("THROTTLE_USER", "10000000/min")
     os.environ.setdefault("THROTTLE_ANON", "10000000/min")

@@ -8,4 +8,14 @@ scripts/bootstrap.sh
 
 export DJANGO_SETTINGS_MODULE=market.config.settings
 export DJANGO_DEBUG=${DJANGO_DEBUG:-true}
+# A key of this checkout, generated on the first run and kept (sign-ins survive restarts); .run/ is ignored
+# by git. DJANGO_SECRET_KEY in the environment wins.
+if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+    mkdir -p .run
+    if [ ! -s .run/secret_key ]; then
+        (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' >.run/secret_key)
+    fi
+    DJANGO_SECRET_KEY=$(cat .run/secret_key)
+    export DJANGO_SECRET_KEY
+fi
 exec .venv/bin/python manage.py run_market --port "${PORT:-8000}"

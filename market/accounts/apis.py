@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -9,14 +11,19 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from market.accounts import selectors, serializers, services
+from market.accounts.lockout import account_locked
 from market.accounts.models import Organization, OrganizationStatus, OrganizationType
 from market.catalog.serializers import RejectInputSerializer
 from market.common.apis import IsReviewer
@@ -129,6 +136,25 @@ class MeApi(APIView):
         return Response(serializers.UserOutputSerializer(user).data)
 
 
+class UserUnlockApi(APIView):
+    """Platform administrators lift the sign-in lock of an account (after too many failed sign-ins)."""
+
+    permission_classes = [IsReviewer]
+
+    @extend_schema(
+        request=serializers.UserUnlockInputSerializer, responses=serializers.UserUnlockOutputSerializer
+    )
+    def post(self, request: Request) -> Response:
+        serializer = serializers.UserUnlockInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["username"]
+        outcome = {
+            "username": username,
+            "had_failed_sign_ins": services.user_unlock(actor=request.user, username=username),
+        }
+        return Response(serializers.UserUnlockOutputSerializer(outcome).data)
+
+
 class OrganizationReviewQueueApi(GenericAPIView):
     """Organizations awaiting review, oldest first."""
 
@@ -172,6 +198,42 @@ class TokenApi(TokenObtainPairView):
 
     throttle_scope = "auth"
 
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A sign-in like the admin's: a locked account is told so (django-axes marks the DRF request, which
+        its middleware does not see), and a success is announced with `user_logged_in`, which clears the
+        account's failed attempts."""
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):
+                raise account_locked() from None
+            raise
+        user_logged_in.send(sender=type(serializer.user), request=request, user=serializer.user)
+        return Response(serializer.validated_data)
+
 
 class TokenRefreshApi(TokenRefreshView):
+    """`refresh` → a new `access` and a new `refresh` token; the refresh token sent is blacklisted."""
+
     throttle_scope = "auth"
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """simplejwt checks the blacklist, then adds the token to it: two refreshes with one token at the same
+        moment would both pass the check. Holding the token's outstanding-token row for the whole refresh
+        makes the second wait, and then find the token blacklisted."""
+        with transaction.atomic():
+            _lock_outstanding_token(request.data.get("refresh"))
+            return super().post(request, *args, **kwargs)
+
+
+def _lock_outstanding_token(raw: object) -> None:
+    """Row-lock the outstanding-token record of a refresh token, if the token decodes at all (its signature,
+    expiry and blacklisting are checked afterwards, by simplejwt, under the lock)."""
+    if not isinstance(raw, str):
+        return
+    try:
+        jti = RefreshToken(raw, verify=False).get("jti")
+    except TokenError:
+        return
+    OutstandingToken.objects.select_for_update().filter(jti=jti).first()

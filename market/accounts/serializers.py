@@ -1,6 +1,5 @@
 """Input and output shapes of the accounts API."""
 
-from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -20,10 +19,6 @@ class OrganizationRegisterInputSerializer(serializers.Serializer):
     admin_username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
     admin_password = serializers.CharField(write_only=True, max_length=128)
     admin_email = serializers.EmailField(required=False, allow_blank=True)
-
-    def validate_admin_password(self, value: str) -> str:
-        validate_password(value)
-        return value
 
 
 class OrganizationOutputSerializer(serializers.ModelSerializer):
@@ -54,10 +49,6 @@ class MemberCreateInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     display_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
-    def validate_password(self, value: str) -> str:
-        validate_password(value)
-        return value
-
 
 class UserOutputSerializer(serializers.ModelSerializer):
     organization = OrganizationOutputSerializer()
@@ -82,6 +73,15 @@ class MemberOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ("id", "username", "display_name", "email", "org_role")
+
+
+class UserUnlockInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+
+
+class UserUnlockOutputSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    had_failed_sign_ins = serializers.BooleanField(help_text=_("Whether there were failed sign-ins to clear"))
 
 
 class UserUpdateInputSerializer(serializers.Serializer):

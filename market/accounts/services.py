@@ -1,7 +1,10 @@
 """Writes for organizations and users. Each is one transaction with its event."""
 
+import logging
 from typing import Any
 
+from axes.utils import reset as axes_reset
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -13,13 +16,28 @@ from market.common.validators import normalize_uscc, region_parts
 from market.events.catalogue import OrganizationRegistered, OrganizationReviewed
 from market.events.publishing import publish
 
+logger = logging.getLogger(__name__)
+
 
 def _user_build(
-    *, username: str, password: str, organization: Organization | None, org_role: str, **profile: Any
+    *,
+    username: str,
+    password: str,
+    password_field: str,
+    organization: Organization | None,
+    org_role: str,
+    **profile: Any,
 ) -> User:
+    """A valid, unsaved user. The password validators run here, against the user they protect, so that a
+    password resembling the username, name or e-mail is refused; errors name `password_field`, the input
+    field the password came in."""
     user = User(username=username, organization=organization, org_role=org_role, **profile)
-    user.set_password(password)
     user.full_clean(exclude=["password"])
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({password_field: list(error.messages)}) from error
+    user.set_password(password)
     return user
 
 
@@ -77,6 +95,7 @@ def organization_register(
             admin = _user_build(
                 username=admin_username,
                 password=admin_password,
+                password_field="admin_password",
                 organization=organization,
                 org_role=OrgRole.ORG_ADMIN,
                 email=admin_email,
@@ -146,6 +165,7 @@ def user_create_member(
     user = _user_build(
         username=username,
         password=password,
+        password_field="password",
         organization=organization,
         org_role=org_role,
         email=email,
@@ -169,3 +189,13 @@ def user_update_profile(*, user: User, **changes: Any) -> User:
     with transaction.atomic():
         user.save()
     return user
+
+
+def user_unlock(*, actor: User, username: str) -> bool:
+    """A platform administrator lifts an account's sign-in lock before its cool-off ends, e.g. once the
+    owner proved who they are. Clears the account's failed attempts; False when there were none."""
+    if not is_reviewer(actor):
+        raise Forbidden(_("Only platform administrators unlock accounts."))
+    cleared = axes_reset(username=username)
+    logger.warning("sign-in lock of %r lifted by %r (%d failed attempts cleared)", username, actor, cleared)
+    return cleared > 0

@@ -1,11 +1,12 @@
-"""Core Django settings. Each integration (database, cache, DRF, auth) has its own module under
-`integrations/`; every value can be overridden from the environment."""
+"""Core Django settings. Each integration (database, cache, DRF, security, login lockout) has its own module
+under `integrations/`; every value can be overridden from the environment."""
 
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
 from market.config.env import PACKAGE_ROOT, REPO_ROOT, env
+from market.config.integrations.axes import *  # noqa: F403
 from market.config.integrations.cache import *  # noqa: F403
 from market.config.integrations.celery import *  # noqa: F403
 from market.config.integrations.database import *  # noqa: F403
@@ -13,11 +14,7 @@ from market.config.integrations.drf import *  # noqa: F403
 from market.config.integrations.elasticsearch import *  # noqa: F403
 from market.config.integrations.email import *  # noqa: F403
 from market.config.integrations.kafka import *  # noqa: F403
-
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me-in-production")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+from market.config.integrations.security import *  # noqa: F403
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -28,7 +25,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework_simplejwt",  # for its zh_Hans messages; it has no models
+    "rest_framework_simplejwt",  # for its zh_Hans messages
+    "rest_framework_simplejwt.token_blacklist",  # refresh tokens are single-use (rotated, then blacklisted)
+    "axes",
     "django_filters",
     "drf_spectacular",
     "market.common",
@@ -52,6 +51,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last: turns a sign-in refused for a locked account into the lockout answer
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account before any password check
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "market.config.urls"
@@ -75,7 +81,10 @@ TEMPLATES = [
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "display_name", "first_name", "last_name", "email")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]

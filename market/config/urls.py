@@ -22,6 +22,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", accounts_apis.TokenApi.as_view(), name="token"),
     path("auth/token/refresh/", accounts_apis.TokenRefreshApi.as_view(), name="token-refresh"),
     path("users/me/", accounts_apis.MeApi.as_view(), name="me"),
+    path("users/unlock/", accounts_apis.UserUnlockApi.as_view(), name="user-unlock"),
     path("review/", catalog_apis.ReviewSummaryApi.as_view(), name="review-summary"),
     path("review/orgs/", accounts_apis.OrganizationReviewQueueApi.as_view(), name="review-orgs"),
     path(

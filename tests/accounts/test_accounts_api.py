@@ -1,9 +1,16 @@
 """Accounts over HTTP: JWT sign-in and its throttle, the signed-in user's own profile, organization
 registration input, and members."""
 
+import queue
+import threading
+import time
+
 import pytest
 from django.conf import settings
+from django.db import connection, connections, transaction
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from market.accounts.models import Organization, User
 from market.events.models import OutboxEvent
@@ -12,6 +19,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 TOKEN = "/api/v1/auth/token/"
+REFRESH = "/api/v1/auth/token/refresh/"
 STRONG_PASSWORD = "Sturdy-Pass-2026"
 
 
@@ -53,11 +61,75 @@ def test_refresh_token_gives_a_working_access_token(cast) -> None:
     client = APIClient()
     refresh = client.post(TOKEN, {"username": "ent_admin", "password": factories.PASSWORD}).json()["refresh"]
 
-    response = client.post("/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
+    response = client.post(REFRESH, {"refresh": refresh}, format="json")
 
     assert response.status_code == 200
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
     assert client.get("/api/v1/users/me/").json()["username"] == "ent_admin"
+
+
+def test_refresh_rotates_and_a_reused_refresh_token_is_refused(cast) -> None:
+    """A refresh token works once: its use returns a new one and blacklists it, so whoever replays it later
+    (a thief after the owner refreshed, or the owner after a thief did) is refused."""
+    client = APIClient()
+    first = client.post(TOKEN, {"username": "ent_admin", "password": factories.PASSWORD}).json()["refresh"]
+
+    rotated = client.post(REFRESH, {"refresh": first}, format="json")
+    assert rotated.status_code == 200
+    second = rotated.json()["refresh"]
+    assert second != first
+
+    assert_error(client.post(REFRESH, {"refresh": first}, format="json"), 401, "token_not_valid")
+    again = client.post(REFRESH, {"refresh": second}, format="json")
+    assert again.status_code == 200
+    assert again.json()["refresh"] not in {first, second}
+
+
+class RefreshInThread(threading.Thread):
+    """One refresh request on its own database connection, whose backend pid the test can watch."""
+
+    def __init__(self, refresh: str) -> None:
+        super().__init__(daemon=True)
+        self.refresh = refresh
+        self.pid: queue.Queue[int] = queue.Queue()
+        self.status: int | None = None
+
+    def run(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.pid.put(cursor.fetchone()[0])
+            self.status = APIClient().post(REFRESH, {"refresh": self.refresh}, format="json").status_code
+        finally:
+            connections.close_all()
+
+
+def wait_until_blocked(pid: int) -> None:
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [pid])
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError(f"backend {pid} never waited for the refresh token's row")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_racing_another_with_the_same_token_is_refused() -> None:
+    """The second of two simultaneous refreshes with one token waits for the first and is then refused
+    (checked, then blacklisted, without the lock both would pass the check)."""
+    factories.user(None, username="racer")
+    refresh = APIClient().post(TOKEN, {"username": "racer", "password": factories.PASSWORD}).json()["refresh"]
+    second = RefreshInThread(refresh)
+    with transaction.atomic():
+        # the first refresh, midway: it holds the token's row and blacklists the token before it commits
+        OutstandingToken.objects.select_for_update().get(jti=RefreshToken(refresh)["jti"])
+        second.start()
+        wait_until_blocked(second.pid.get(timeout=10))
+        RefreshToken(refresh).blacklist()
+    second.join(timeout=30)
+    assert second.status == 401
 
 
 def test_bad_credentials_are_401_in_the_error_format(cast) -> None:
@@ -104,14 +176,16 @@ def test_refresh_token_is_not_an_access_token(cast) -> None:
 
 
 def test_token_endpoint_is_throttled(cast) -> None:
-    """Password guessing stops after the `auth` rate; even the right password is then refused."""
+    """Password guessing stops after the `auth` rate; even the right password is then refused. (Each guess
+    names another account: repeated failures on one account lock it first, see test_lockout.py.)"""
     rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"]
     limit = int(rate.split("/")[0])
     client = APIClient()
     wrong = {"username": "uni_admin", "password": "guess-Pass-0000"}
 
-    for _ in range(limit):
-        assert client.post(TOKEN, wrong, format="json").status_code == 401
+    for attempt in range(limit):
+        guess = {"username": f"guessed_user{attempt}", "password": "guess-Pass-0000"}
+        assert client.post(TOKEN, guess, format="json").status_code == 401
 
     throttled = client.post(TOKEN, wrong, format="json")
     assert_error(throttled, 429, "throttled")
@@ -199,6 +273,24 @@ def test_registration_input_errors_name_the_field(db, api, changes: dict, field:
     assert not OutboxEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"admin_password": "qiantang_admin"},
+        {"admin_password": "Qiantang_Admin"},
+        {"admin_email": "zhang.wei.2026@qq.com", "admin_password": "zhang.wei.2026"},
+    ],
+)
+def test_registration_refuses_a_password_like_the_administrators_details(db, api, changes: dict) -> None:
+    """The password validators see the user being created: long and uncommon is not enough when the
+    password is the username or the e-mail address."""
+    error = assert_error(api(None).post("/api/v1/orgs/", registration(**changes), format="json"), 400)
+    assert list(error["fields"]) == ["admin_password"]
+    assert not Organization.objects.exists()
+    assert not User.objects.exists()
+    assert not OutboxEvent.objects.exists()
+
+
 def test_registration_with_a_taken_username_conflicts(cast, api) -> None:
     response = api(None).post("/api/v1/orgs/", registration(admin_username="uni_admin"), format="json")
     error = assert_error(response, 409)
@@ -260,6 +352,17 @@ def test_added_member_can_sign_in_and_list(cast, api) -> None:
     [
         ({"username": "uni_member", "password": STRONG_PASSWORD}, 409, "username"),
         ({"username": "weak_one", "password": "123"}, 400, "password"),
+        ({"username": "li_lei_2026", "password": "li_lei_2026"}, 400, "password"),
+        (
+            {"username": "hmm", "password": "meimei.han.88", "email": "meimei.han.88@qq.com"},
+            400,
+            "password",
+        ),
+        (
+            {"username": "han_mm", "password": "HanMeimei2026", "display_name": "HanMeimei2026"},
+            400,
+            "password",
+        ),
         ({"username": "bad role", "password": STRONG_PASSWORD}, 400, "username"),
         ({"username": "boss", "password": STRONG_PASSWORD, "org_role": "owner"}, 400, "org_role"),
     ],

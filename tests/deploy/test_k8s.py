@@ -15,6 +15,7 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
 import jsonschema
@@ -344,31 +345,48 @@ print(json.dumps({
 """
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_settings_load_from_a_pods_environment(overlay: str) -> None:
-    """Django starts with exactly the environment a consumer pod gets (secret values stand in), and reads
-    every value with the right type."""
-    consumer = app_container(objects(overlay, "Deployment")["market-consumer-search"])
+def pod_environment(overlay: str, deployment: str) -> dict[str, str]:
+    """The environment the app container of `deployment` gets: the image's ENV, the ConfigMap, the Secret
+    `market-secrets` (random stand-in values: only the manifests name what is in it) and the container's own
+    `env` list."""
+    container = app_container(objects(overlay, "Deployment")[deployment])
     secrets = {
         ("market-db-app", "uri"): f"postgresql://market:pw@market-db-rw.market-{overlay}:5432/market",
         ("market-es-user", "username"): "market",
         ("market-es-user", "password"): "s3cret",
     }
+    market_secrets = {
+        "DJANGO_SECRET_KEY": token_urlsafe(50),
+        "EMAIL_HOST_USER": "",
+        "EMAIL_HOST_PASSWORD": "",
+    }
     image_env = {"DJANGO_SETTINGS_MODULE": "market.config.settings"}  # the Dockerfile's ENV
-    environment = {"PATH": "/usr/bin:/bin", **image_env, "DJANGO_SECRET_KEY": "x" * 50, **config(overlay)}
-    for item in consumer["env"]:
+    environment = {"PATH": "/usr/bin:/bin", **image_env}
+    for source in container["envFrom"]:
+        if "configMapRef" in source:
+            environment.update(config(overlay))
+        elif source["secretRef"]["name"].startswith("market-secrets"):
+            environment.update(market_secrets)
+    for item in container.get("env", []):
         source = item.get("valueFrom", {})
         if "secretKeyRef" in source:
             value = secrets[(source["secretKeyRef"]["name"], source["secretKeyRef"]["key"])]
         elif "fieldRef" in source:
-            value = "market-consumer-search-7d9f-abcde"
+            value = f"{deployment}-7d9f-abcde"
         else:
             value = re.sub(r"\$\((\w+)\)", lambda match: environment[match[1]], item["value"])
         environment[item["name"]] = value
+    return environment
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_settings_load_from_a_pods_environment(overlay: str) -> None:
+    """Django starts with exactly the environment a consumer pod gets (secret values stand in), and reads
+    every value with the right type."""
     result = subprocess.run(
         [sys.executable, "-c", SETTINGS_PROBE],
         cwd=REPO,
-        env=environment,
+        env=pod_environment(overlay, "market-consumer-search"),
         capture_output=True,
         text=True,
         timeout=60,
@@ -388,6 +406,50 @@ def test_settings_load_from_a_pods_environment(overlay: str) -> None:
     assert loaded["EMAIL_USE_TLS"] is (overlay == "prod")
     assert loaded["CONSUMER_HEALTH_DIR"] == "/tmp"
     assert loaded["CONSUMER_INSTANCE_ID"] == "market-consumer-search-7d9f-abcde"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_pods_refuse_to_start_without_the_secret_key_of_market_secrets(overlay: str) -> None:
+    """The key comes from the Secret only: without it the settings refuse to load (no fallback key)."""
+    environment = pod_environment(overlay, "market-consumer-search")
+    assert "DJANGO_SECRET_KEY" not in config(overlay)
+    del environment["DJANGO_SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_prod_web_passes_the_deploy_check_and_its_probe_stays_on_http() -> None:
+    """`manage.py check --deploy` in the prod web pod's environment reports nothing (HTTPS redirect, HSTS,
+    secure cookies, proxy header, key and hosts all come from the manifests), and the redirect spares the
+    readiness probe, which the kubelet sends over plain HTTP."""
+    environment = pod_environment("prod", "market-web")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+    assert environment["DJANGO_SECURE_SSL_REDIRECT"] == "true"
+    readiness = app_container(objects("prod", "Deployment")["market-web"])["readinessProbe"]["httpGet"]
+    exempt = environment["DJANGO_SECURE_REDIRECT_EXEMPT"].split(",")
+    # SecurityMiddleware matches the exemptions against the path without its leading slash
+    assert any(re.search(pattern, readiness["path"].lstrip("/")) for pattern in exempt)
+    assert not any(re.search(pattern, "api/v1/auth/token/") for pattern in exempt)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

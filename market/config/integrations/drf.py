@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from market.config.env import env
+from market.config.integrations.security import TRUSTED_PROXY_COUNT
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -34,12 +35,18 @@ REST_FRAMEWORK = {
         "auth": env.str("THROTTLE_AUTH", default="20/min"),
     },
     "NON_FIELD_ERRORS_KEY": "non_field_errors",
+    # throttles count by this client address; unset, DRF would take a forged X-Forwarded-For as the client
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=30)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # a refresh token works once: each use returns a new one and blacklists the old, so a stolen token that
+    # is replayed after its owner refreshed (or the other way round) is refused
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -52,5 +59,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ListingStatusEnum": "market.catalog.models.ListingStatus",
         "OrganizationStatusEnum": "market.accounts.models.OrganizationStatus",
+        # choice sets used under several field names: one schema name each (keeps `check --deploy` quiet)
+        "ChannelEnum": "services.notify.models.Channel",
+        "DeclineReasonEnum": "market.trading.models.DeclineReason",
+        "OfferSideEnum": "market.trading.models.OfferSide",
+        "DealStageEnum": "market.trading.models.DealStage",
+        "AchievementStageEnum": "market.catalog.models.AchievementStage",
     },
 }
