@@ -26,9 +26,11 @@ from services.notify.models import (
     Preference,
     Subscription,
     SubscriptionKey,
+    SubscriptionKind,
     WebhookEndpoint,
 )
 from services.notify.rendering import public_link, render_message, render_text
+from services.notify.selectors import listing_as_seen_by, organization_visible
 from services.notify.webhooks import secret_generate, webhook_post
 
 logger = logging.getLogger(__name__)
@@ -50,8 +52,24 @@ def _keys_replace(subscription: Subscription) -> None:
     SubscriptionKey.objects.bulk_create(SubscriptionKey(subscription=subscription, key=key) for key in keys)
 
 
+def _target_check(*, user: User, data: dict[str, Any]) -> None:
+    """A user follows only what the target's own detail endpoint would show them (the same selectors). A
+    hidden target answers exactly like a missing one, so ids of drafts cannot be found by trying them."""
+    if data["kind"] == SubscriptionKind.LISTING:
+        listing = listing_as_seen_by(user=user, kind=data["target_kind"], listing_id=data["target_id"])
+        visible, message = listing is not None, _("No such listing.")
+    elif data["kind"] == SubscriptionKind.ORGANIZATION:
+        visible = organization_visible(user=user, organization_id=data["target_id"])
+        message = _("No such organization.")
+    else:
+        return
+    if not visible:
+        raise ApplicationError(message, fields={"target_id": [message]})
+
+
 @transaction.atomic
 def subscription_create(*, user: User, data: dict[str, Any]) -> Subscription:
+    _target_check(user=user, data=data)
     subscription = Subscription.objects.create(user=user, **data)
     _keys_replace(subscription)
     return subscription
