@@ -13,6 +13,7 @@ from market.config.integrations.drf import *  # noqa: F403
 from market.config.integrations.elasticsearch import *  # noqa: F403
 from market.config.integrations.email import *  # noqa: F403
 from market.config.integrations.kafka import *  # noqa: F403
+from market.config.integrations.notify import *  # noqa: F403
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me-in-production")

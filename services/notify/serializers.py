@@ -180,9 +180,17 @@ class NotificationOutputSerializer(serializers.ModelSerializer):
 
 
 class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    """An attempt as its user sees it: a coarse outcome and, for an HTTP answer, its status class (`5xx`);
+    never the error's detail (it would make webhooks a scanner of the network the market runs in)."""
+
+    status_class = serializers.SerializerMethodField()
+
     class Meta:
         model = DeliveryAttempt
-        fields = ("attempted_at", "succeeded", "status_code", "error", "duration_ms")
+        fields = ("attempted_at", "succeeded", "outcome", "status_class", "duration_ms")
+
+    def get_status_class(self, attempt: DeliveryAttempt) -> str | None:
+        return f"{attempt.status_code // 100}xx" if attempt.status_code else None
 
 
 class DeliveryOutputSerializer(serializers.ModelSerializer):
@@ -225,13 +233,10 @@ class PreferenceSerializer(serializers.ModelSerializer):
 
 
 class WebhookInputSerializer(serializers.Serializer):
+    """The URL's shape; whether the market may send to it is the service's question."""
+
     url = serializers.URLField(max_length=500)
     rotate_secret = serializers.BooleanField(default=False)
-
-    def validate_url(self, value: str) -> str:
-        if not value.lower().startswith(("http://", "https://")):
-            raise serializers.ValidationError(_("Use an http or https URL."))
-        return value
 
 
 class WebhookOutputSerializer(serializers.ModelSerializer):
