@@ -72,6 +72,7 @@ class ResolutionTimeout(Exception):
 _NOT_PUBLIC = tuple(
     ipaddress.ip_network(network)
     for network in (
+        "192.0.0.0/24",  # IETF protocol assignments (newer Pythons call parts of it global)
         "192.88.99.0/24",  # the deprecated 6to4 relay anycast
         "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
         "fec0::/10",  # the deprecated IPv6 site-local range
