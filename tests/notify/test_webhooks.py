@@ -6,6 +6,7 @@ resolver of conftest.py, and checked: public ones are asserted accepted (and whi
 never connected to."""
 
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -268,3 +269,69 @@ def test_the_user_sees_a_coarse_outcome_never_the_operating_systems_error(cast, 
     assert [a["outcome"] for a in shown.json()["attempt_log"]] == ["connection_failed"]
     assert shown.json()["last_error"] == "connection_failed"
     assert "refused" not in shown.content.decode().lower() and "errno" not in shown.content.decode().lower()
+
+
+@pytest.fixture
+def tls_receiver(monkeypatch, settings, resolver) -> Iterator[dict]:
+    """An https receiver on 127.0.0.1 with a certificate for `hooks.tls.example` from a test CA, which the
+    sender's TLS context trusts; records the SNI name and Host header of what it receives."""
+    import ssl
+
+    import trustme
+
+    from services.notify import webhooks
+
+    authority = trustme.CA()
+    seen: dict = {"sni": [], "hosts": []}
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("hooks.tls.example").configure_cert(server_context)
+    server_context.sni_callback = lambda _socket, name, _context: seen["sni"].append(name)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen["hosts"].append(self.headers["Host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    def trusting_context() -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        authority.configure_trust(context)
+        return context
+
+    monkeypatch.setattr(webhooks, "tls_context", trusting_context)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    seen["port"] = server.server_port
+    for name in ("hooks.tls.example", "other.tls.example"):
+        resolver.names[name] = ["127.0.0.1"]
+    settings.NOTIFY_WEBHOOK_ALLOWED_PRIVATE_HOSTS = ["hooks.tls.example", "other.tls.example"]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@DB
+def test_https_to_the_checked_address_verifies_the_certificate_against_the_host_name(
+    cast, api, tls_receiver, celery_eager
+):
+    port = tls_receiver["port"]
+    services.webhook_endpoint_set(user=cast.ent_member, url=f"https://hooks.tls.example:{port}/in")
+    delivery = _webhook_delivery(cast.ent_member, "evt-tls-1")
+    assert [a["outcome"] for a in _attempts(api, cast.ent_member, delivery)] == ["delivered"]
+    assert tls_receiver["sni"] == ["hooks.tls.example"]
+    assert tls_receiver["hosts"] == [f"hooks.tls.example:{port}"]
+
+    # the same address under a name the certificate is not for: the TLS check fails, nothing is sent
+    services.webhook_endpoint_set(user=cast.ent_member, url=f"https://other.tls.example:{port}/in")
+    mismatch = _webhook_delivery(cast.ent_member, "evt-tls-2")
+    assert [a["outcome"] for a in _attempts(api, cast.ent_member, mismatch)] == ["connection_failed"]
+    assert tls_receiver["hosts"] == [f"hooks.tls.example:{port}"]
