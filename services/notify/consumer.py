@@ -59,6 +59,9 @@ def _emit(event: ReceivedEvent, kind: str, recipients: list[Recipient], context:
 
 
 def _new_listing(event: ReceivedEvent, aggregate: str, context: dict[str, Any]) -> None:
+    """A publication (or a public expert profile): its snapshot is public content by definition, so the
+    listing's followers, followers of its organization and matching searches hear of it without a further
+    visibility check, even when the event is read after the listing was withdrawn again."""
     snapshot = event.data["snapshot"]
     linked = (
         Patent.objects.filter(pk__in=snapshot.get("patent_ids") or []).values_list("ipc_codes", flat=True)

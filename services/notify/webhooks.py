@@ -16,6 +16,7 @@ internal network, or a port scanner of it):
 An operator can allow named hosts on private addresses (on-premises receivers):
 `NOTIFY_WEBHOOK_ALLOWED_PRIVATE_HOSTS`."""
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -33,7 +34,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from services.notify.conf import setting
 from services.notify.models import Outcome
@@ -45,6 +46,8 @@ TIMESTAMP_HEADER = "X-Market-Timestamp"
 EVENT_HEADER = "X-Market-Event"
 DELIVERY_HEADER = "X-Market-Delivery"
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: characters a path or query keeps as they are (RFC 3986 reserved and unreserved ones, and existing escapes)
+URL_SAFE = "/%:@!$&'()*+,;=~-._?"
 #: below 1024 only the web ports: a webhook must not be aimed at a public host's SMTP, SSH or other service
 LOWEST_OTHER_PORT = 1024
 
@@ -97,9 +100,9 @@ def address_is_public(text: str) -> bool:
     (100.64/10), multicast, reserved, unspecified, documentation and benchmarking ranges, IPv6 unique-local,
     link-local and site-local; an IPv6 form embedding IPv4 (mapped, 6to4, NAT64) is judged by the IPv4 address
     it reaches."""
-    address = ipaddress.ip_address(text.split("%", 1)[0])
+    address = ipaddress.ip_address(text)
     if isinstance(address, ipaddress.IPv6Address):
-        if address.scope_id:
+        if address.scope_id:  # only link-local and multicast addresses have a zone
             return False
         embedded = _embedded_ipv4(address)
         if embedded is not None:
@@ -153,7 +156,10 @@ def _parts(url: str) -> tuple[str, str, int, str]:
         raise WebhookUrlRefused(UrlRefusal.PORT)
     if not host:
         raise WebhookUrlRefused(UrlRefusal.ADDRESS)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # percent-encoded as sent (an IRI's non-ASCII path reaches the receiver as UTF-8 escapes)
+    path = quote(parts.path or "/", safe=URL_SAFE) + (
+        f"?{quote(parts.query, safe=URL_SAFE)}" if parts.query else ""
+    )
     return scheme, host, port or DEFAULT_PORTS[scheme], path
 
 
@@ -205,13 +211,12 @@ class WebhookResult:
 
 class Deadline:
     """One time limit for a whole exchange. Socket timeouts bound each read, not their sum, so when the time
-    is up this shuts the connection's socket down from a timer thread, which ends any read in progress."""
+    is up a timer thread shuts the watched socket down, which ends any read or handshake in progress."""
 
     def __init__(self, seconds: float) -> None:
         self.ends = time.monotonic() + seconds
         self.expired = False
-        self._descriptor: int | None = None
-        self._finished = False
+        self._socket: socket.socket | None = None
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
 
@@ -220,22 +225,21 @@ class Deadline:
 
     def watch(self, connection: socket.socket) -> None:
         with self._lock:
-            self._descriptor = connection.fileno()
+            self._socket = connection
+            if self.expired:
+                self._shut()
+
+    def _shut(self) -> None:
+        # the socket object, never a bare descriptor: once closed, its fileno() is -1 and this does nothing,
+        # so a descriptor number reused by another connection can never be hit
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
 
     def _expire(self) -> None:
-        # under the lock, and only before __exit__: the descriptor cannot have been closed and reused yet
         with self._lock:
-            if self._finished:
-                return
             self.expired = True
-            if self._descriptor is not None:
-                borrowed = socket.socket(fileno=self._descriptor)
-                try:
-                    borrowed.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                finally:
-                    borrowed.detach()
+            self._shut()
 
     def __enter__(self) -> "Deadline":
         self._timer = threading.Timer(self.remaining(), self._expire)
@@ -246,8 +250,6 @@ class Deadline:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ):
-        with self._lock:
-            self._finished = True
         if self._timer is not None:
             self._timer.cancel()
 
@@ -258,19 +260,21 @@ def tls_context() -> ssl.SSLContext:
 
 
 def _connection(target: Target, deadline: Deadline) -> http.client.HTTPConnection:
-    """An HTTP(S) connection to `target.host` whose socket goes to the checked address: the Host header, SNI
-    and certificate check use the name, the TCP connection uses the address (no second lookup)."""
-    if target.scheme == "https":
-        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-            target.host, target.port, timeout=deadline.remaining(), context=tls_context()
-        )
-    else:
-        connection = http.client.HTTPConnection(target.host, target.port, timeout=deadline.remaining())
+    """An HTTP connection to `target.host` whose socket goes to the checked address: the Host header, SNI and
+    the certificate check use the name, the TCP connection uses the address (no second lookup). TLS is set up
+    here rather than by HTTPSConnection so that the deadline watches the socket during the handshake too."""
+    connection = http.client.HTTPConnection(target.host, target.port, timeout=deadline.remaining())
+    connection.default_port = DEFAULT_PORTS[target.scheme]  # the Host header names a port only when unusual
 
     def connect_pinned(_address, timeout, source_address=None) -> socket.socket:
-        pinned = socket.create_connection((target.address, target.port), timeout, source_address)
-        deadline.watch(pinned)
-        return pinned
+        plain = socket.create_connection((target.address, target.port), timeout, source_address)
+        deadline.watch(plain)
+        if target.scheme != "https":
+            return plain
+        secure = tls_context().wrap_socket(plain, server_hostname=target.host, do_handshake_on_connect=False)
+        deadline.watch(secure)
+        secure.do_handshake()
+        return secure
 
     connection._create_connection = connect_pinned  # type: ignore[attr-defined]
     return connection
