@@ -75,30 +75,6 @@ class WebhookReceiver:
         return 500 if len(self.requests) <= self.failures else 200
 
 
-class StubResolver:
-    """Name lookups for webhooks in tests: answers only the names a test gave addresses, so nothing ever
-    reaches real DNS, and a name can be made to resolve to any address without connecting to it."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, list[str]] = {"hooks.example.org": ["93.184.215.14"]}
-        self.lookups: list[str] = []
-
-    def __call__(self, host: str, port: int) -> list[str]:
-        self.lookups.append(host)
-        if host not in self.names:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return list(self.names[host])
-
-
-@pytest.fixture(autouse=True)
-def resolver(monkeypatch) -> StubResolver:
-    from services.notify import webhooks
-
-    stub = StubResolver()
-    monkeypatch.setattr(webhooks, "resolve", stub)
-    return stub
-
-
 @pytest.fixture
 def webhook_receiver(settings) -> Iterator[WebhookReceiver]:
     """A receiver on 127.0.0.1, which the operator allowlist lets webhooks reach (as an on-premises receiver

@@ -335,3 +335,31 @@ def test_https_to_the_checked_address_verifies_the_certificate_against_the_host_
     mismatch = _webhook_delivery(cast.ent_member, "evt-tls-2")
     assert [a["outcome"] for a in _attempts(api, cast.ent_member, mismatch)] == ["connection_failed"]
     assert tls_receiver["hosts"] == [f"hooks.tls.example:{port}"]
+
+
+def test_a_name_lookup_that_hangs_ends_at_the_delivery_deadline(monkeypatch):
+    """The deadline covers the lookup too (a slow authoritative server is another way to hold a worker)."""
+    import time
+
+    from services.notify import webhooks
+
+    released = threading.Event()
+
+    def hanging(host: str, port: int) -> list[str]:
+        released.wait(10)
+        return ["93.184.215.14"]
+
+    monkeypatch.setattr(webhooks, "resolve", hanging)
+    started = time.monotonic()
+    try:
+        result = webhooks.webhook_post(
+            url="https://slow-dns.example.net/in",
+            secret="s",
+            payload={},
+            delivery_id="1",
+            event_id="e",
+            timeout=1.0,
+        )
+    finally:
+        released.set()
+    assert result.outcome == "timeout" and time.monotonic() - started < 1.5
