@@ -1,6 +1,7 @@
 """Shared fixtures: one approved organization of every type, a user for every role, and API clients."""
 
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,6 +53,31 @@ def _isolated_cache(settings, worker_id: str) -> None:
     base = settings.CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"{base}/{index}"}}
     cache.clear()
+
+
+class StubResolver:
+    """Name lookups of webhook URLs in every test: answers only the names a test gave addresses, so no test
+    (the API fuzzing included) ever sends a DNS query off this machine, and a name can be made to resolve to
+    any address without connecting to it."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, list[str]] = {"hooks.example.org": ["93.184.215.14"]}
+        self.lookups: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.lookups.append(host)
+        if host not in self.names:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return list(self.names[host])
+
+
+@pytest.fixture(autouse=True)
+def resolver(monkeypatch) -> StubResolver:
+    from services.notify import webhooks
+
+    stub = StubResolver()
+    monkeypatch.setattr(webhooks, "resolve", stub)
+    return stub
 
 
 @pytest.fixture

@@ -342,13 +342,18 @@ def _transition(
                 % {"status": locked.get_status_display()},
                 code="invalid_transition",
             )
+        previous_status = locked.status
         locked.status = to
         for name, value in extra.items():
             setattr(locked, name, value)
         locked.bump_version()
         locked.save()
-        reason = extra.get("review_reason")
-        publish(_fact(fact, locked, **({"reason": reason} if fact is ListingRejected else {})))
+        if fact is ListingRejected:
+            publish(_fact(fact, locked, reason=extra["review_reason"]))
+        elif fact is ListingWithdrawn:
+            publish(_fact(fact, locked, previous_status=previous_status))
+        else:
+            publish(_fact(fact, locked))
     return locked
 
 

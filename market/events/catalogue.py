@@ -86,7 +86,11 @@ class ListingRejected(ListingFact):
 
 @dataclass(frozen=True, kw_only=True)
 class ListingWithdrawn(ListingFact):
+    """Taken off the market or out of review. `previous_status` tells which: followers saw a listing that
+    was published, never one that was only pending review."""
+
     fact: ClassVar[str] = "withdrawn"
+    previous_status: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,11 +13,17 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFY_MAX_ATTEMPTS": 8,
     #: a webhook endpoint failing this many times in a row is disabled
     "NOTIFY_WEBHOOK_DISABLE_AFTER": 20,
-    "NOTIFY_WEBHOOK_TIMEOUT": 5.0,
+    #: a worker's claim on a delivery it is sending; past it, the sweep hands the delivery to another worker.
+    #: Well above NOTIFY_WEBHOOK_TIMEOUT and EMAIL_TIMEOUT, so a live worker always reports back first.
+    "NOTIFY_DELIVERY_LEASE_SECONDS": 300.0,
     #: pending deliveries this long overdue are re-queued by the beat sweep (their task was lost)
     "NOTIFY_SWEEP_GRACE_SECONDS": 120.0,
 }
 
 
 def setting(name: str) -> Any:
-    return getattr(settings, name, DEFAULTS[name])
+    """A tunable: Django's setting when there is one (those read from the environment live in
+    market/config/integrations/notify.py), else its default here."""
+    if name in DEFAULTS:
+        return getattr(settings, name, DEFAULTS[name])
+    return getattr(settings, name)

@@ -4,7 +4,7 @@ handler's transaction (with the inbox row of the event, so a redelivered event c
 - a newly published listing or demand (or a new public expert profile): subscribers whose saved search,
   followed organization or IPC class matches it (through the subscription index), followers of the listing;
 - a listing submitted: the reviewers; published or rejected: the owner organization's members;
-- a followed listing updated, withdrawn or closed: its followers;
+- a followed listing updated, withdrawn or closed: its followers who may read it (see `_listing_followers`);
 - trading: the owner on a new bid, offer or proposal; the previous top bidder when outbid; the other side of
   an offer; the proposer when shortlisted or accepted; parties and broker on every deal step."""
 
@@ -16,8 +16,9 @@ from market.catalog.models import Patent
 from market.events.catalogue import TOPICS
 from services.common.consumer import ConsumerSpec, ReceivedEvent
 from services.notify.matching import candidates, listing_facts, matching_subscriptions
-from services.notify.models import SubscriptionKind
+from services.notify.models import Subscription, SubscriptionKind
 from services.notify.rendering import public_link
+from services.notify.selectors import listing_as_seen_by
 from services.notify.services import Recipient, notifications_create
 
 LISTING_KINDS = ("patent", "achievement", "demand", "expert")
@@ -58,6 +59,9 @@ def _emit(event: ReceivedEvent, kind: str, recipients: list[Recipient], context:
 
 
 def _new_listing(event: ReceivedEvent, aggregate: str, context: dict[str, Any]) -> None:
+    """A publication (or a public expert profile): its snapshot is public content by definition, so the
+    listing's followers, followers of its organization and matching searches hear of it without a further
+    visibility check, even when the event is read after the listing was withdrawn again."""
     snapshot = event.data["snapshot"]
     linked = (
         Patent.objects.filter(pk__in=snapshot.get("patent_ids") or []).values_list("ipc_codes", flat=True)
@@ -79,11 +83,41 @@ def _new_listing(event: ReceivedEvent, aggregate: str, context: dict[str, Any]) 
     _emit(event, "listing_matched", matched, context)
 
 
+def _followers(aggregate: str, listing_id: int) -> list[Subscription]:
+    return candidates([f"listing:{aggregate}:{listing_id}"], kinds=[SubscriptionKind.LISTING])
+
+
+def _left_the_public_market(data: dict[str, Any], fact: str) -> bool:
+    """Closed (only ever from published) or withdrawn while published: every follower saw it as it was."""
+    return fact == "closed" or (fact == "withdrawn" and data.get("previous_status") == "published")
+
+
 def _listing_followers(event: ReceivedEvent, aggregate: str, fact: str, context: dict[str, Any]) -> None:
-    key = f"listing:{aggregate}:{event.data['aggregate_id']}"
+    """Tell a followed listing's followers of a change, but never more than its detail endpoint shows them.
+
+    A follower is told when the listing, as they can read it right now (the catalog's selector), is at
+    exactly the version the event describes: an edit of a draft or of a withdrawn listing reaches its
+    owners, never outsiders, and a late event never carries content that has since been hidden or changed.
+
+    The one exception is a listing leaving the public market: closed, or withdrawn while published. It is
+    hidden from then on, yet every follower is told, because they followed it while it was public and
+    need to know it is gone, and the event's snapshot is exactly what was public (a published listing
+    cannot be edited). A withdrawal from review (pending, never seen outside) follows the general rule."""
+    data = event.data
+    subscriptions = _followers(aggregate, data["aggregate_id"])
+    if not _left_the_public_market(data, fact):
+        subscriptions = [
+            subscription
+            for subscription in subscriptions
+            if getattr(
+                listing_as_seen_by(user=subscription.user, kind=aggregate, listing_id=data["aggregate_id"]),
+                "version",
+                None,
+            )
+            == data["version"]
+        ]
     recipients = [
-        Recipient(user=subscription.user, subscription=subscription)
-        for subscription in candidates([key], kinds=[SubscriptionKind.LISTING])
+        Recipient(user=subscription.user, subscription=subscription) for subscription in subscriptions
     ]
     _emit(event, "listing_changed", recipients, {**context, "fact": fact})
 
@@ -140,8 +174,13 @@ def _auction(event: ReceivedEvent, fact: str) -> None:
     data = event.data
     context = _trading_context(data, fact)
     if fact == "opened":
-        key = f"listing:{data['listing_kind']}:{data['listing_id']}"
-        followers = [Recipient(user=sub.user) for sub in candidates([key], kinds=[SubscriptionKind.LISTING])]
+        # only followers who can still read the listing (it may have been withdrawn since the auction opened)
+        kind, listing_id = data["listing_kind"], data["listing_id"]
+        followers = [
+            Recipient(user=subscription.user)
+            for subscription in _followers(kind, listing_id)
+            if listing_as_seen_by(user=subscription.user, kind=kind, listing_id=listing_id) is not None
+        ]
         opened = {**context, "starting_price": data.get("starting_price", "")}
         _emit(event, "auction_opened", followers, opened)
         return

@@ -119,9 +119,24 @@ class WebhookEndpoint(models.Model):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
+    #: claimed by a worker that is sending it now, until `lease_until` (a crashed worker's claim runs out)
+    SENDING = "sending", _("Sending")
     DIGEST = "digest", _("Waiting for the daily digest")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+
+
+class Outcome(models.TextChoices):
+    """What a delivery attempt tells the user: coarse on purpose (never an OS error text, which would tell
+    open ports from closed ones on the network the market runs in)."""
+
+    DELIVERED = "delivered", _("Delivered")
+    HTTP_ERROR = "http_error", _("The receiver answered with an error status")
+    TIMEOUT = "timeout", _("No complete answer in time")
+    CONNECTION_FAILED = "connection_failed", _("Could not connect")
+    REFUSED_ADDRESS = "refused_address", _("Not a public internet address")
+    ENDPOINT_DISABLED = "endpoint_disabled", _("No active webhook endpoint")
+    MAIL_FAILED = "mail_failed", _("The mail server did not take the message")
 
 
 class Notification(models.Model):
@@ -151,6 +166,9 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    #: the worker's claim while sending: its token, and when it runs out if the worker never reports back
+    claim = models.UUIDField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -165,6 +183,9 @@ class Notification(models.Model):
                 name="notify_due_idx",
                 condition=models.Q(status="pending"),
             ),
+            models.Index(
+                fields=["lease_until"], name="notify_lease_idx", condition=models.Q(status="sending")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -177,7 +198,9 @@ class DeliveryAttempt(models.Model):
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attempt_log")
     attempted_at = models.DateTimeField(auto_now_add=True)
     succeeded = models.BooleanField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     status_code = models.PositiveIntegerField(null=True, blank=True)
+    #: what went wrong in detail, for the admin and support only: users see `outcome`
     error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
 

@@ -5,8 +5,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from market.accounts.models import Organization, OrganizationType
-from market.catalog.models import Achievement, Demand, LegalStatus, Patent, TransferMode
+from market.accounts.models import OrganizationType
+from market.catalog.models import LegalStatus, TransferMode
 from market.common.filters import IPC_PREFIX_PATTERN
 from services.notify.matching import DOCUMENT_KINDS, ipc_normalize
 from services.notify.models import (
@@ -19,8 +19,7 @@ from services.notify.models import (
     SubscriptionKind,
     WebhookEndpoint,
 )
-
-FOLLOWABLE = {"patent": Patent, "achievement": Achievement, "demand": Demand}
+from services.notify.selectors import FOLLOWABLE_KINDS
 
 
 class SearchParamsSerializer(serializers.Serializer):
@@ -72,10 +71,12 @@ class SearchParamsSerializer(serializers.Serializer):
 
 
 class SubscriptionInputSerializer(serializers.Serializer):
+    """The shape of a subscription; whether its target may be followed is decided by the service."""
+
     kind = serializers.ChoiceField(choices=SubscriptionKind.choices)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     params = serializers.DictField(required=False)
-    target_kind = serializers.ChoiceField(choices=sorted(FOLLOWABLE), required=False)
+    target_kind = serializers.ChoiceField(choices=FOLLOWABLE_KINDS, required=False)
     target_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
     ipc = serializers.RegexField(IPC_PREFIX_PATTERN, required=False)
     channels = serializers.ListField(
@@ -104,16 +105,12 @@ class SubscriptionInputSerializer(serializers.Serializer):
                 raise serializers.ValidationError({"ipc": [_("Name the IPC class to follow.")]})
             data["params"] = {"ipc": ipc_normalize(attrs["ipc"])}
         elif kind == SubscriptionKind.LISTING:
-            model = FOLLOWABLE.get(attrs.get("target_kind", ""))
-            if model is None:
+            if not attrs.get("target_kind"):
                 raise serializers.ValidationError({"target_kind": [_("Name the kind of listing to follow.")]})
-            if not model.objects.filter(pk=attrs.get("target_id")).exists():
-                raise serializers.ValidationError({"target_id": [_("No such listing.")]})
-            data.update(target_kind=attrs["target_kind"], target_id=attrs["target_id"])
+            # whether the user may follow it is the service's question (the catalog's visibility rule)
+            data.update(target_kind=attrs["target_kind"], target_id=attrs.get("target_id"))
         else:
-            if not Organization.objects.filter(pk=attrs.get("target_id")).exists():
-                raise serializers.ValidationError({"target_id": [_("No such organization.")]})
-            data["target_id"] = attrs["target_id"]
+            data["target_id"] = attrs.get("target_id")
         return data
 
 
@@ -183,9 +180,17 @@ class NotificationOutputSerializer(serializers.ModelSerializer):
 
 
 class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    """An attempt as its user sees it: a coarse outcome and, for an HTTP answer, its status class (`5xx`);
+    never the error's detail (it would make webhooks a scanner of the network the market runs in)."""
+
+    status_class = serializers.SerializerMethodField()
+
     class Meta:
         model = DeliveryAttempt
-        fields = ("attempted_at", "succeeded", "status_code", "error", "duration_ms")
+        fields = ("attempted_at", "succeeded", "outcome", "status_class", "duration_ms")
+
+    def get_status_class(self, attempt: DeliveryAttempt) -> str | None:
+        return f"{attempt.status_code // 100}xx" if attempt.status_code else None
 
 
 class DeliveryOutputSerializer(serializers.ModelSerializer):
@@ -228,13 +233,10 @@ class PreferenceSerializer(serializers.ModelSerializer):
 
 
 class WebhookInputSerializer(serializers.Serializer):
+    """The URL's shape; whether the market may send to it is the service's question."""
+
     url = serializers.URLField(max_length=500)
     rotate_secret = serializers.BooleanField(default=False)
-
-    def validate_url(self, value: str) -> str:
-        if not value.lower().startswith(("http://", "https://")):
-            raise serializers.ValidationError(_("Use an http or https URL."))
-        return value
 
 
 class WebhookOutputSerializer(serializers.ModelSerializer):

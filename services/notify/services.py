@@ -3,6 +3,7 @@ fan-out of one event into notifications, delivery attempts, digests, read marks 
 
 import logging
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from typing import Any
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,13 +25,24 @@ from services.notify.models import (
     DeliveryAttempt,
     DeliveryStatus,
     Notification,
+    Outcome,
     Preference,
     Subscription,
     SubscriptionKey,
+    SubscriptionKind,
     WebhookEndpoint,
 )
 from services.notify.rendering import public_link, render_message, render_text
-from services.notify.webhooks import secret_generate, webhook_post
+from services.notify.selectors import listing_as_seen_by, organization_visible
+from services.notify.webhooks import (
+    ResolutionTimeout,
+    UrlRefusal,
+    WebhookResult,
+    WebhookUrlRefused,
+    secret_generate,
+    webhook_post,
+    webhook_target,
+)
 
 logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "notify.unsubscribe"
@@ -50,8 +63,24 @@ def _keys_replace(subscription: Subscription) -> None:
     SubscriptionKey.objects.bulk_create(SubscriptionKey(subscription=subscription, key=key) for key in keys)
 
 
+def _target_check(*, user: User, data: dict[str, Any]) -> None:
+    """A user follows only what the target's own detail endpoint would show them (the same selectors). A
+    hidden target answers exactly like a missing one, so ids of drafts cannot be found by trying them."""
+    if data["kind"] == SubscriptionKind.LISTING:
+        listing = listing_as_seen_by(user=user, kind=data["target_kind"], listing_id=data["target_id"])
+        visible, message = listing is not None, _("No such listing.")
+    elif data["kind"] == SubscriptionKind.ORGANIZATION:
+        visible = organization_visible(user=user, organization_id=data["target_id"])
+        message = _("No such organization.")
+    else:
+        return
+    if not visible:
+        raise ApplicationError(message, fields={"target_id": [message]})
+
+
 @transaction.atomic
 def subscription_create(*, user: User, data: dict[str, Any]) -> Subscription:
+    _target_check(user=user, data=data)
     subscription = Subscription.objects.create(user=user, **data)
     _keys_replace(subscription)
     return subscription
@@ -93,19 +122,43 @@ def preference_update(*, user: User, data: dict[str, Any]) -> Preference:
     return preference
 
 
-@transaction.atomic
+def _webhook_url_check(url: str) -> None:
+    """Refuse a URL the market must not send to (see webhooks.py): not http(s), credentials in it, an odd
+    port, or a host that does not resolve to public addresses only. The last case has one message whether
+    the host is private or does not resolve, so registration tells nothing about the internal network."""
+    messages = {
+        UrlRefusal.SCHEME: _("Use an http or https URL."),
+        UrlRefusal.CREDENTIALS: _("Leave user name and password out of the URL: requests are signed."),
+        UrlRefusal.PORT: _("Use port 80, 443 or a port from 1024 up."),
+        UrlRefusal.ADDRESS: _(
+            "Webhooks go to public internet addresses only: this host does not resolve to one."
+        ),
+    }
+    try:
+        webhook_target(url, timeout=float(setting("NOTIFY_WEBHOOK_TIMEOUT")))
+        return
+    except WebhookUrlRefused as refused:
+        reason = refused.reason
+    except (OSError, ResolutionTimeout):
+        reason = UrlRefusal.ADDRESS
+    raise ApplicationError(messages[reason], code="webhook_url_refused", fields={"url": [messages[reason]]})
+
+
 def webhook_endpoint_set(*, user: User, url: str, rotate_secret: bool = False) -> WebhookEndpoint:
-    """Create or change the user's endpoint; it is (re-)enabled with a clean failure count."""
-    endpoint = WebhookEndpoint.objects.select_for_update().filter(user=user).first()
-    if endpoint is None:
-        endpoint = WebhookEndpoint(user=user, secret=secret_generate())
-    elif rotate_secret:
-        endpoint.secret = secret_generate()
-    endpoint.url = url
-    endpoint.is_active = True
-    endpoint.consecutive_failures = 0
-    endpoint.disabled_at = None
-    endpoint.save()
+    """Create or change the user's endpoint; it is (re-)enabled with a clean failure count. The URL is checked
+    first, outside the transaction (a name lookup is network I/O)."""
+    _webhook_url_check(url)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().filter(user=user).first()
+        if endpoint is None:
+            endpoint = WebhookEndpoint(user=user, secret=secret_generate())
+        elif rotate_secret:
+            endpoint.secret = secret_generate()
+        endpoint.url = url
+        endpoint.is_active = True
+        endpoint.consecutive_failures = 0
+        endpoint.disabled_at = None
+        endpoint.save()
     return endpoint
 
 
@@ -212,19 +265,20 @@ def notifications_create(
     queued = list(
         Notification.objects.filter(
             event_id=event_id, channel__in=DELIVERED_CHANNELS, status=DeliveryStatus.PENDING, attempts=0
-        ).values_list("pk", "next_attempt_at")
+        ).values_list("pk", "channel", "next_attempt_at")
     )
     if queued:
         transaction.on_commit(lambda: _enqueue(queued, now))
     return len(rows)
 
 
-def _enqueue(queued: list[tuple[int, datetime | None]], now: datetime) -> None:
-    from services.notify.tasks import deliver
+def _enqueue(queued: list[tuple[int, str, datetime | None]], now: datetime) -> None:
+    from services.notify.tasks import delivery_schedule
 
-    for pk, due in queued:
-        countdown = max(0.0, (due - now).total_seconds()) if due else 0.0
-        deliver.apply_async((pk,), countdown=countdown)
+    for pk, channel, due in queued:
+        delivery_schedule(
+            pk, channel=channel, countdown=max(0.0, (due - now).total_seconds()) if due else 0.0
+        )
 
 
 # ---- delivery -------------------------------------------------------------------------------------------
@@ -266,38 +320,31 @@ def _webhook_payload(notification: Notification) -> dict[str, Any]:
     }
 
 
-def _attempt(notification: Notification) -> tuple[bool, int | None, str]:
-    if notification.channel == Channel.EMAIL:
-        try:
-            _email_send(
-                user=notification.user,
-                language=notification.language,
-                subject=notification.subject,
-                body=notification.body,
-                link=unsubscribe_url(notification),
-            )
-        except OSError as error:  # smtplib.SMTPException is an OSError
-            return False, None, str(error)[:500]
-        return True, None, ""
-    endpoint = WebhookEndpoint.objects.select_for_update().filter(user_id=notification.user_id).first()
+def _email_attempt(notification: Notification) -> WebhookResult:
+    try:
+        _email_send(
+            user=notification.user,
+            language=notification.language,
+            subject=notification.subject,
+            body=notification.body,
+            link=unsubscribe_url(notification),
+        )
+    except OSError as error:  # smtplib.SMTPException is an OSError
+        return WebhookResult(Outcome.MAIL_FAILED, detail=str(error)[:500])
+    return WebhookResult(Outcome.DELIVERED)
+
+
+def _webhook_attempt(notification: Notification, endpoint: WebhookEndpoint | None) -> WebhookResult:
     if endpoint is None or not endpoint.is_active:
-        return False, None, "webhook endpoint missing or disabled"
-    result = webhook_post(
+        return WebhookResult(Outcome.ENDPOINT_DISABLED)
+    return webhook_post(
         url=endpoint.url,
         secret=endpoint.secret,
         payload=_webhook_payload(notification),
         delivery_id=str(notification.pk),
         event_id=notification.event_id,
+        timeout=float(setting("NOTIFY_WEBHOOK_TIMEOUT")),
     )
-    if result.ok:
-        endpoint.consecutive_failures = 0
-    else:
-        endpoint.consecutive_failures += 1
-        if endpoint.consecutive_failures >= setting("NOTIFY_WEBHOOK_DISABLE_AFTER"):
-            endpoint.is_active = False
-            endpoint.disabled_at = timezone.now()
-    endpoint.save(update_fields=["consecutive_failures", "is_active", "disabled_at"])
-    return result.ok, result.status_code, result.error
 
 
 def retry_delay(attempts: int) -> float:
@@ -306,47 +353,100 @@ def retry_delay(attempts: int) -> float:
     return min(base * 2 ** (attempts - 1), float(setting("NOTIFY_RETRY_MAX_SECONDS")))
 
 
-def notification_deliver(*, notification_id: int) -> float | None:
-    """One attempt at a due e-mail or webhook delivery, logged. Returns the delay before the next attempt
-    when it failed and may be retried, else None. The row stays locked while sending, so two workers given
-    the same delivery never both send it."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("user")
-            .filter(pk=notification_id, status=DeliveryStatus.PENDING)
-            .first()
+def _delivery_claim(notification_id: int) -> tuple[Notification, uuid.UUID] | None:
+    """Claim a due delivery for this worker with one conditional UPDATE (its own short transaction): a pending
+    delivery that is due, or one whose previous claim ran out (that worker died). Two workers given the same
+    delivery never both win, and no lock outlives the statement."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    due = Q(status=DeliveryStatus.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    lapsed = Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
+    claimed = (
+        Notification.objects.filter(due | lapsed, pk=notification_id)
+        .exclude(channel=Channel.IN_APP)
+        .update(
+            status=DeliveryStatus.SENDING,
+            claim=token,
+            lease_until=now + timedelta(seconds=float(setting("NOTIFY_DELIVERY_LEASE_SECONDS"))),
         )
-        now = timezone.now()
-        if notification is None or (notification.next_attempt_at and notification.next_attempt_at > now):
-            return None
-        started = time.monotonic()
-        ok, status_code, error = _attempt(notification)
+    )
+    if not claimed:
+        return None
+    return Notification.objects.select_related("user").get(pk=notification_id), token
+
+
+def _delivery_record(
+    notification: Notification, token: uuid.UUID, result: WebhookResult, started: float
+) -> float | None:
+    """Log the attempt and settle the delivery, in one short transaction after the network is done. Only the
+    claim's holder settles it: if the lease ran out and another worker took over, that worker decides."""
+    now = timezone.now()
+    with transaction.atomic():
         DeliveryAttempt.objects.create(
             notification=notification,
-            succeeded=ok,
-            status_code=status_code,
-            error=error,
+            succeeded=result.ok,
+            outcome=result.outcome,
+            status_code=result.status_code,
+            error=result.detail,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
-        notification.attempts += 1
-        notification.last_error = error
+        endpoint_active = True
+        if notification.channel == Channel.WEBHOOK and result.outcome != Outcome.ENDPOINT_DISABLED:
+            endpoint_active = _endpoint_count(notification.user_id, ok=result.ok, now=now)
+        attempts = notification.attempts + 1
+        changes: dict[str, Any] = {"attempts": attempts, "last_error": "" if result.ok else result.outcome}
         delay = None
-        if ok:
-            notification.status = DeliveryStatus.SENT
-            notification.sent_at = timezone.now()
-        elif notification.attempts >= setting("NOTIFY_MAX_ATTEMPTS") or error.startswith("webhook endpoint"):
-            notification.status = DeliveryStatus.FAILED
+        if result.ok:
+            changes.update(status=DeliveryStatus.SENT, sent_at=now)
         elif (
-            notification.channel == Channel.WEBHOOK
-            and not WebhookEndpoint.objects.filter(user_id=notification.user_id, is_active=True).exists()
+            attempts >= setting("NOTIFY_MAX_ATTEMPTS")
+            or result.outcome == Outcome.ENDPOINT_DISABLED
+            or not endpoint_active  # this failure disabled the endpoint
         ):
-            notification.status = DeliveryStatus.FAILED  # this failure disabled the endpoint
+            changes.update(status=DeliveryStatus.FAILED)
         else:
-            delay = retry_delay(notification.attempts)
-            notification.next_attempt_at = now + timedelta(seconds=delay)
-        notification.save(update_fields=["attempts", "last_error", "status", "sent_at", "next_attempt_at"])
-    return delay
+            delay = retry_delay(attempts)
+            changes.update(status=DeliveryStatus.PENDING, next_attempt_at=now + timedelta(seconds=delay))
+        settled = Notification.objects.filter(
+            pk=notification.pk, status=DeliveryStatus.SENDING, claim=token
+        ).update(claim=None, lease_until=None, **changes)
+    return delay if settled else None
+
+
+def _endpoint_count(user_id: int, *, ok: bool, now: datetime) -> bool:
+    """Count a webhook success or failure on the user's endpoint, disabling it after too many failures in a
+    row; returns whether it is still active. Atomic updates: no read-modify-write across the network."""
+    endpoints = WebhookEndpoint.objects.filter(user_id=user_id)
+    if ok:
+        endpoints.update(consecutive_failures=0)
+        return True
+    endpoints.update(consecutive_failures=F("consecutive_failures") + 1)
+    endpoints.filter(
+        is_active=True, consecutive_failures__gte=setting("NOTIFY_WEBHOOK_DISABLE_AFTER")
+    ).update(is_active=False, disabled_at=now)
+    return endpoints.filter(is_active=True).exists()
+
+
+def notification_deliver(*, notification_id: int) -> float | None:
+    """One attempt at a due e-mail or webhook delivery, logged. Returns the delay before the next attempt when
+    it failed and may be retried, else None.
+
+    No database lock or transaction is held while talking to the network (a slow receiver would hold them
+    for its whole deadline): the delivery is claimed with a lease in one statement, sent outside any
+    transaction within a total deadline, and its outcome recorded in a second short transaction."""
+    claim = _delivery_claim(notification_id)
+    if claim is None:
+        return None
+    notification, token = claim
+    started = time.monotonic()
+    if notification.channel == Channel.EMAIL:
+        result = _email_attempt(notification)
+    else:
+        endpoint = WebhookEndpoint.objects.filter(user_id=notification.user_id).first()
+        result = _webhook_attempt(notification, endpoint)
+    if not result.ok:
+        logger.info("delivery %s failed: %s %s", notification.pk, result.outcome, result.detail)
+    return _delivery_record(notification, token, result, started)
 
 
 @transaction.atomic
@@ -360,21 +460,25 @@ def notification_resend(*, notification: Notification) -> Notification:
     notification.attempts = 0
     notification.next_attempt_at = timezone.now()
     notification.save(update_fields=["status", "attempts", "next_attempt_at"])
-    transaction.on_commit(lambda: _enqueue([(notification.pk, None)], timezone.now()))
+    queued = [(notification.pk, notification.channel, None)]
+    transaction.on_commit(lambda: _enqueue(queued, timezone.now()))
     return notification
 
 
 def deliveries_requeue() -> int:
-    """Hand Celery again every pending delivery long overdue: its task was lost (a crash between commit and
-    enqueue, a purged queue). Repeats are harmless: a delivery is sent only while pending and due."""
-    overdue = timezone.now() - timedelta(seconds=float(setting("NOTIFY_SWEEP_GRACE_SECONDS")))
-    ids = list(
-        Notification.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=overdue)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:1000]
+    """Hand Celery again every pending delivery long overdue (its task was lost: a crash between commit and
+    enqueue, a purged queue) and every delivery whose worker's claim ran out (it died while sending). Repeats
+    are harmless: a delivery is claimed only while due, by one worker at a time."""
+    now = timezone.now()
+    overdue = now - timedelta(seconds=float(setting("NOTIFY_SWEEP_GRACE_SECONDS")))
+    lost = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=overdue) | Q(
+        status=DeliveryStatus.SENDING, lease_until__lt=now
     )
-    _enqueue([(pk, None) for pk in ids], timezone.now())
-    return len(ids)
+    queued = list(
+        Notification.objects.filter(lost).order_by("next_attempt_at").values_list("pk", "channel")[:1000]
+    )
+    _enqueue([(pk, channel, None) for pk, channel in queued], now)
+    return len(queued)
 
 
 def digests_send(*, now: datetime | None = None) -> int:

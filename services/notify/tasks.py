@@ -1,16 +1,38 @@
 """Celery tasks of the notification service: sending one delivery (re-scheduling itself with exponential
-backoff after a failure), the sweep that re-queues deliveries whose task was lost, and the daily digest."""
+backoff after a failure), the sweep that re-queues deliveries whose task was lost, and the daily digest.
+
+Webhook deliveries run on a queue of their own (`NOTIFY_WEBHOOK_QUEUE`, read by a worker of their own): a
+receiver that is slow, up to the deadline, then holds only that worker, never auction closing or e-mail."""
 
 from celery import shared_task
 
 from services.notify import services
+from services.notify.conf import setting
+from services.notify.models import Channel
+
+
+def delivery_schedule(notification_id: int, *, channel: str, countdown: float = 0.0) -> None:
+    """Queue one delivery attempt: webhooks on their own queue, e-mail on the default one."""
+    if channel == Channel.WEBHOOK:
+        deliver_webhook.apply_async(
+            (notification_id,), countdown=countdown, queue=setting("NOTIFY_WEBHOOK_QUEUE")
+        )
+    else:
+        deliver.apply_async((notification_id,), countdown=countdown)
 
 
 @shared_task(name="notify.deliver", acks_late=True, ignore_result=True)
 def deliver(notification_id: int) -> None:
     delay = services.notification_deliver(notification_id=notification_id)
     if delay is not None:
-        deliver.apply_async((notification_id,), countdown=delay)
+        delivery_schedule(notification_id, channel=Channel.EMAIL, countdown=delay)
+
+
+@shared_task(name="notify.deliver_webhook", acks_late=True, ignore_result=True)
+def deliver_webhook(notification_id: int) -> None:
+    delay = services.notification_deliver(notification_id=notification_id)
+    if delay is not None:
+        delivery_schedule(notification_id, channel=Channel.WEBHOOK, countdown=delay)
 
 
 @shared_task(name="notify.requeue_overdue", ignore_result=True)

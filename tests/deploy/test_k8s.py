@@ -42,9 +42,15 @@ COMMANDS: dict[str, list[str]] = {
         for name in CONSUMER_NAMES
     },
     "market-celery-worker": ["celery", "-A", "market.config.celery", "worker"],
+    "market-celery-webhooks": ["celery", "-A", "market.config.celery", "worker"],
     "market-celery-beat": ["celery", "-A", "market.config.celery", "beat"],
 }
-REPLICATED = ("market-relay", *(f"market-consumer-{name}" for name in CONSUMER_NAMES), "market-celery-worker")
+REPLICATED = (
+    "market-relay",
+    *(f"market-consumer-{name}" for name in CONSUMER_NAMES),
+    "market-celery-worker",
+    "market-celery-webhooks",
+)
 #: secrets the overlays reference but do not render: (written by CloudNativePG) or created out of band in prod
 EXTERNAL_SECRETS = {"dev": {"market-db-app"}, "prod": {"market-db-app", "market-secrets", "market-es-user"}}
 #: operator resources whose CRD schema shared/k8s-schemas does not carry; checked field by field instead
@@ -253,6 +259,32 @@ def test_celery_beat_runs_exactly_once(overlay: str) -> None:
         hpa["spec"]["scaleTargetRef"]["name"] for hpa in objects(overlay, "HorizontalPodAutoscaler").values()
     }
     assert "market-celery-beat" not in scaled
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_webhook_deliveries_have_a_worker_of_their_own(overlay: str) -> None:
+    """The webhooks worker reads exactly the queue the code sends webhook deliveries to, and the default
+    worker (auction closing, e-mail) does not read it; each liveness probe pings its own node name."""
+    from celery.bin.base import CLIContext
+    from celery.bin.worker import worker as worker_command
+
+    from market.config.celery import app
+
+    def parsed(name: str) -> dict[str, Any]:
+        """The worker's options as Celery's own command line reads them."""
+        command = app_container(objects(overlay, "Deployment")[name])["command"]
+        cli = CLIContext(app=app, no_color=True, workdir=None)
+        return worker_command.make_context("worker", command[4:], obj=cli).params
+
+    queue = config(overlay)["NOTIFY_WEBHOOK_QUEUE"]
+    webhooks, default = parsed("market-celery-webhooks"), parsed("market-celery-worker")
+    assert webhooks["queues"] == [queue]
+    assert not default["queues"]  # the default queue only (CELERY_TASK_DEFAULT_QUEUE)
+    assert queue != "celery"
+    container = app_container(objects(overlay, "Deployment")["market-celery-webhooks"])
+    (hostname,) = [arg.split("=", 1)[1] for arg in container["command"] if arg.startswith("--hostname=")]
+    node = hostname.replace("%h", "$HOSTNAME")  # Celery's %h is the pod's host name
+    assert f'--destination "{node}"' in container["livenessProbe"]["exec"]["command"][2]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -75,7 +76,10 @@ class WebhookReceiver:
 
 
 @pytest.fixture
-def webhook_receiver() -> Iterator[WebhookReceiver]:
+def webhook_receiver(settings) -> Iterator[WebhookReceiver]:
+    """A receiver on 127.0.0.1, which the operator allowlist lets webhooks reach (as an on-premises receiver
+    would be); without it, loopback is refused like every other private address."""
+    settings.NOTIFY_WEBHOOK_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
     receiver = WebhookReceiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -114,29 +118,43 @@ def celery_eager() -> Iterator[None]:
 
 
 @pytest.fixture
-def celery_worker(django_db_setup, django_db_blocker) -> Iterator[None]:
-    """A real Celery worker (thread, solo pool) on Redis, on a queue of its own."""
+def celery_worker(django_db_setup, django_db_blocker, settings) -> Iterator[None]:
+    """A real Celery worker (thread, solo pool) on Redis, reading queues of its own (default and webhooks)."""
+    queue = f"notify-test-{uuid.uuid4().hex[:12]}"
+    settings.NOTIFY_WEBHOOK_QUEUE = f"{queue}-webhooks"
+    with (
+        django_db_blocker.unblock(),
+        celery_queues(default=queue),
+        running_worker(queues=[queue, settings.NOTIFY_WEBHOOK_QUEUE]),
+    ):
+        yield
+
+
+@contextmanager
+def celery_queues(*, default: str) -> Iterator[None]:
+    """Tasks are sent to Redis (not run eagerly), the default queue being one of this test's own."""
+    from market.config.celery import app
+
+    previous = {key: app.conf[key] for key in ("task_always_eager", "task_default_queue")}
+    app.conf.update(task_always_eager=False, task_default_queue=default)
+    app.amqp.queues = app.amqp.Queues(app.conf.task_queues, create_missing=True)
+    try:
+        yield
+    finally:
+        app.conf.update(**previous)
+
+
+@contextmanager
+def running_worker(*, queues: list[str]) -> Iterator[None]:
+    """A real Celery worker (thread, solo pool) on Redis reading `queues`."""
     from celery.contrib.testing.worker import start_worker
 
     from market.config.celery import app
 
-    queue = f"notify-test-{uuid.uuid4().hex[:12]}"
-    previous = {key: app.conf[key] for key in ("task_always_eager", "task_default_queue")}
-    app.conf.update(task_always_eager=False, task_default_queue=queue)
-    app.amqp.queues = app.amqp.Queues(app.conf.task_queues, create_missing=True)
-    with (
-        django_db_blocker.unblock(),
-        start_worker(
-            app,
-            pool="solo",
-            perform_ping_check=False,
-            loglevel="WARNING",
-            queues=[queue],
-            shutdown_timeout=10,
-        ),
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, loglevel="WARNING", queues=queues, shutdown_timeout=10
     ):
         yield
-    app.conf.update(**previous)
 
 
 def webhook_verify():

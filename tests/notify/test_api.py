@@ -137,3 +137,43 @@ def test_an_in_app_notification_cannot_be_resent(cast, api, settings):
     notification = Notification.objects.get()
     response = api(cast.ent_member).post(f"/api/v1/notifications/deliveries/{notification.pk}/resend/")
     assert response.status_code == 404  # deliveries are e-mail and webhook rows only
+
+
+def test_a_hidden_listing_or_organization_cannot_be_followed_and_answers_like_a_missing_one(cast, api):
+    """Following is allowed for exactly what the target's detail endpoint shows the user: a draft of another
+    organization (or a pending organization) answers the same 400 as an id that does not exist."""
+    from tests import factories
+
+    client = api(cast.ent_member)
+    draft = factories.patent(cast.university, status="draft", title="未公开的草稿")
+    demand_draft = factories.demand(cast.enterprise2, status="draft")
+    published = factories.patent(cast.university)
+
+    def follow(**target):
+        payload = {"kind": "listing", "channels": ["in_app"], **target}
+        return client.post("/api/v1/subscriptions/", payload, format="json")
+
+    assert client.get(f"/api/v1/patents/{draft.pk}/").status_code == 404  # what the detail endpoint says
+    missing = follow(target_kind="patent", target_id=draft.pk + 100_000)
+    hidden = follow(target_kind="patent", target_id=draft.pk)
+    assert missing.status_code == hidden.status_code == 400, hidden.content
+    assert hidden.json() == missing.json()
+    assert hidden.json()["error"]["fields"] == {"target_id": ["该信息不存在。"]}
+    hidden_demand = follow(target_kind="demand", target_id=demand_draft.pk)
+    assert hidden_demand.json() == follow(target_kind="demand", target_id=demand_draft.pk + 100_000).json()
+    assert follow(target_kind="patent", target_id=published.pk).status_code == 201
+    # the owner's own members may follow their draft: they can read it
+    own = api(cast.uni_member).post(
+        "/api/v1/subscriptions/",
+        {"kind": "listing", "target_kind": "patent", "target_id": draft.pk, "channels": ["in_app"]},
+        format="json",
+    )
+    assert own.status_code == 201, own.content
+
+    def follow_org(organization_id):
+        payload = {"kind": "organization", "target_id": organization_id, "channels": ["in_app"]}
+        return client.post("/api/v1/subscriptions/", payload, format="json")
+
+    pending, absent = follow_org(cast.pending_university.pk), follow_org(cast.pending_university.pk + 100_000)
+    assert pending.status_code == absent.status_code == 400 and pending.json() == absent.json()
+    assert follow_org(cast.university.pk).status_code == 201

@@ -246,7 +246,10 @@ def test_a_webhook_failing_again_and_again_is_disabled_then_re_enabled_and_re_se
     endpoint = WebhookEndpoint.objects.get(user=user)
     assert delivery.status == DeliveryStatus.FAILED and not endpoint.is_active and endpoint.disabled_at
     listed = api(user).get(f"/api/v1/notifications/deliveries/{delivery.pk}/").json()
-    assert [attempt["status_code"] for attempt in listed["attempt_log"]] == [500, 500]
+    assert [(attempt["outcome"], attempt["status_class"]) for attempt in listed["attempt_log"]] == [
+        ("http_error", "5xx"),
+        ("http_error", "5xx"),
+    ]
 
     assert api(user).put("/api/v1/notifications/webhook/", {"url": webhook_receiver.url}).status_code == 200
     response = api(user).post(f"/api/v1/notifications/deliveries/{delivery.pk}/resend/")

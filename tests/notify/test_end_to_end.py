@@ -270,3 +270,49 @@ def test_price_and_region_filters_decide_for_demands(cast, broker, celery_eager)
     _consume_everything(broker)
 
     assert [n.data["listing_id"] for n in _matched(seeker)] == [cheap.pk]
+
+
+def _follow(user, listing):
+    return services.subscription_create(
+        user=user,
+        data={
+            "kind": "listing",
+            "name": "",
+            "params": {},
+            "target_kind": "patent",
+            "target_id": listing.pk,
+            "channels": ["in_app"],
+            "frequency": "instant",
+        },
+    )
+
+
+def test_followers_hear_of_a_withdrawal_but_never_of_what_the_owner_then_edits(cast, broker, celery_eager):
+    """Published, followed, withdrawn, then edited, resubmitted and withdrawn from review: the outside
+    follower is told of the withdrawal (with the title they saw) and of nothing after it; the owner's member
+    who follows it, and may read the draft, hears of the later withdrawal with the new title."""
+    follower, owner_follower = cast.ent_member, cast.uni_admin
+    patent = _publish(cast, title="一种固态电池隔膜", ipc_codes=["H01M 50/40"])
+    _follow(follower, patent)
+    _follow(owner_follower, patent)
+    catalog.listing_withdraw(listing=patent, user=cast.uni_member)
+    patent = catalog.patent_update(patent=patent, user=cast.uni_member, data={"title": "尚未公开的新标题"})
+    catalog.listing_submit(listing=patent, user=cast.uni_member)
+    catalog.listing_withdraw(listing=patent, user=cast.uni_member)
+
+    _consume_everything(broker)
+
+    told = Notification.objects.filter(user=follower, kind="listing_changed")
+    # (the consumer runs after the follow, so it also tells them of the publication)
+    assert sorted(told.values_list("data__fact", "data__title")) == [
+        ("published", "一种固态电池隔膜"),
+        ("withdrawn", "一种固态电池隔膜"),
+    ]
+    everything = [
+        f"{n.subject} {n.body} {json.dumps(n.data, ensure_ascii=False)}" for n in follower.notifications.all()
+    ]
+    assert everything and not any("尚未公开的新标题" in text for text in everything)
+    # the owner's member may read the draft: they hear of the last withdrawal (the edit's event was already
+    # out of date when the consumer read it, so nobody is told of it)
+    owners = Notification.objects.filter(user=owner_follower, kind="listing_changed")
+    assert ("withdrawn", "尚未公开的新标题") in set(owners.values_list("data__fact", "data__title"))

@@ -86,14 +86,19 @@ def test_achievements_are_classified_through_their_linked_patents(cast):
 
 
 def test_follows_of_a_listing_and_an_organization(cast):
+    from tests import factories
+
+    patent = factories.patent(cast.university)
+    snapshot = {**PATENT, "id": patent.pk, "owner": {**PATENT["owner"], "id": cast.university.pk}}
     listing = services.subscription_create(
         user=cast.ent_member,
-        data={"kind": "listing", "target_kind": "patent", "target_id": 11, "channels": ["in_app"]},
+        data={"kind": "listing", "target_kind": "patent", "target_id": patent.pk, "channels": ["in_app"]},
     )
     org = services.subscription_create(
-        user=cast.ent2_member, data={"kind": "organization", "target_id": 3, "channels": ["in_app"]}
+        user=cast.ent2_member,
+        data={"kind": "organization", "target_id": cast.university.pk, "channels": ["in_app"]},
     )
-    assert set(matching_subscriptions(listing_facts("patent", PATENT))) == {listing, org}
+    assert set(matching_subscriptions(listing_facts("patent", snapshot))) == {listing, org}
     assert matching_subscriptions(listing_facts("achievement", ACHIEVEMENT)) == []
 
 

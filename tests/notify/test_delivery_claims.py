@@ -1,0 +1,197 @@
+"""Deliveries hold no database lock while they talk to the network, end by one total deadline, are sent by one
+worker at a time (a crashed worker's claim runs out), and webhooks run on a Celery queue of their own."""
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+import redis
+from django.db import connection, transaction
+from django.utils import timezone
+
+from services.common.consumer import wait_until
+from services.notify import services
+from services.notify.models import Channel, DeliveryStatus, Notification, Outcome, WebhookEndpoint
+from services.notify.webhooks import WebhookResult
+from tests.notify.conftest import celery_queues, running_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SLOW_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+
+@dataclass
+class SlowReceiver:
+    """Reads a request, then answers one byte every two seconds (a 40-second answer)."""
+
+    url: str = ""
+    requested: threading.Event = field(default_factory=threading.Event)
+    connections: int = 0
+
+
+@pytest.fixture
+def slow_receiver(settings) -> Iterator[SlowReceiver]:
+    settings.NOTIFY_WEBHOOK_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    receiver = SlowReceiver()
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    receiver.url = f"http://127.0.0.1:{listener.getsockname()[1]}/hooks/slow"
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                peer, _address = listener.accept()
+            except TimeoutError:
+                continue
+            receiver.connections += 1
+            with peer:
+                peer.recv(65536)
+                receiver.requested.set()
+                for byte in SLOW_ANSWER:
+                    try:
+                        peer.sendall(bytes([byte]))
+                    except OSError:
+                        break  # the sender hung up
+                    if stop.wait(2):
+                        return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def _webhook_delivery(user, url: str) -> tuple[Notification, WebhookEndpoint]:
+    """A due webhook delivery, written directly (no task is queued: the test calls the service itself)."""
+    endpoint = services.webhook_endpoint_set(user=user, url=url)
+    delivery = Notification.objects.create(
+        event_id=f"evt-{uuid.uuid4()}",
+        event_type="market.offer.made.v1",
+        kind="offer",
+        user=user,
+        channel=Channel.WEBHOOK,
+        subject="新报价：专利许可",
+        body="…",
+        next_attempt_at=timezone.now(),
+    )
+    return delivery, endpoint
+
+
+def test_a_slow_receiver_ends_at_the_deadline_and_no_row_is_locked_while_it_trickles(
+    cast, settings, slow_receiver
+):
+    settings.NOTIFY_WEBHOOK_TIMEOUT = 3.0
+    delivery, endpoint = _webhook_delivery(cast.ent_member, slow_receiver.url)
+    sender: dict = {}
+
+    def send() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                sender["pid"] = cursor.fetchone()[0]
+            started = time.monotonic()
+            sender["delay"] = services.notification_deliver(notification_id=delivery.pk)
+            sender["seconds"] = time.monotonic() - started
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    try:
+        assert slow_receiver.requested.wait(10), "the request never arrived"
+        # the sender is now waiting on the receiver: from another connection, both rows are free to lock at
+        # once, and the sender's connection has no transaction open
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM notify_notification WHERE id = %s FOR UPDATE NOWAIT", [delivery.pk]
+            )
+            cursor.execute(
+                "SELECT id FROM notify_webhookendpoint WHERE id = %s FOR UPDATE NOWAIT", [endpoint.pk]
+            )
+            cursor.execute("SELECT state, xact_start FROM pg_stat_activity WHERE pid = %s", [sender["pid"]])
+            assert cursor.fetchone() == ("idle", None)
+        assert Notification.objects.get(pk=delivery.pk).status == DeliveryStatus.SENDING
+        # a second worker handed the same delivery meanwhile leaves it alone
+        assert services.notification_deliver(notification_id=delivery.pk) is None
+    finally:
+        thread.join(20)
+    assert not thread.is_alive()
+
+    assert sender["seconds"] < 3.0 + 1.5, sender  # the total deadline, not 2 s per byte for 40 s
+    delivery.refresh_from_db()
+    [attempt] = delivery.attempt_log.all()
+    assert (attempt.outcome, attempt.status_code, attempt.succeeded) == ("timeout", None, False)
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1 and sender["delay"] > 0
+    assert delivery.claim is None and delivery.lease_until is None
+    assert slow_receiver.connections == 1
+
+
+def test_a_claim_left_by_a_crashed_worker_runs_out_and_the_sweep_sends_the_delivery(
+    cast, webhook_receiver, celery_eager
+):
+    delivery, _endpoint = _webhook_delivery(cast.ent_member, webhook_receiver.url)
+    crashed = services._delivery_claim(delivery.pk)  # a worker claims it, then dies before sending
+    assert crashed is not None
+    assert services.notification_deliver(notification_id=delivery.pk) is None  # claimed: nobody else sends
+    assert services.deliveries_requeue() == 0  # the claim is still good
+    assert webhook_receiver.requests == []
+
+    Notification.objects.filter(pk=delivery.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    assert services.deliveries_requeue() == 1  # eager Celery: handed to a worker and sent at once
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and len(webhook_receiver.requests) == 1
+    # the dead worker's claim can no longer settle the delivery
+    _notification, token = crashed
+    failed = WebhookResult(Outcome.CONNECTION_FAILED)
+    assert services._delivery_record(delivery, token, failed, time.monotonic()) is None
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+
+
+def test_webhooks_go_to_their_own_queue_and_e_mail_stays_on_the_default_one(
+    cast, settings, smtp, webhook_receiver, django_db_blocker
+):
+    """A real worker reading only the webhooks queue sends the webhook; the e-mail of the same event waits
+    on the default queue, which it does not read."""
+    default_queue = f"notify-test-{uuid.uuid4().hex[:12]}"
+    settings.NOTIFY_WEBHOOK_QUEUE = f"{default_queue}-webhooks"
+    user = cast.ent_member
+    user.email = "buyer@example.org"
+    user.save()
+    services.preference_update(user=user, data={"channels": ["email", "webhook"]})
+    services.webhook_endpoint_set(user=user, url=webhook_receiver.url)
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    try:
+        with (
+            django_db_blocker.unblock(),
+            celery_queues(default=default_queue),
+            running_worker(queues=[settings.NOTIFY_WEBHOOK_QUEUE]),
+        ):
+            with transaction.atomic():
+                services.notifications_create(
+                    event_id="evt-queues-1",
+                    event_type="market.offer.made.v1",
+                    kind="offer",
+                    recipients=[services.Recipient(user=user)],
+                    context={"fact": "made", "title": "专利许可", "amount": "10.00", "link": ""},
+                )
+            webhook = Notification.objects.get(user=user, channel=Channel.WEBHOOK)
+            assert wait_until(
+                lambda: Notification.objects.get(pk=webhook.pk).status == DeliveryStatus.SENT, timeout=20
+            )
+        mail = Notification.objects.get(user=user, channel=Channel.EMAIL)
+        assert (mail.status, mail.attempts) == (DeliveryStatus.PENDING, 0)
+        assert broker.llen(default_queue) == 1 and smtp.messages == []
+        assert len(webhook_receiver.requests) == 1
+    finally:
+        broker.delete(default_queue)
