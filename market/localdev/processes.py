@@ -16,7 +16,10 @@ from services.common.registry import CONSUMERS
 AFTER_BROKER_RESTART = "outbox_reconcile"
 #: what the consumers wait after an empty poll (read by the consumer kit)
 CONSUMER_IDLE_BACKOFF_MS = "500"
-ENGINE_PROBE_TIMEOUT = 2.0
+#: the probe's own bound: what a search gets from the API (SEARCH_REQUEST_TIMEOUT). The stand-in serves one
+#: request at a time, so a trivial one waited up to 4.6 s behind long queries yet the engine was fine; an
+#: engine that misses this three times in a row (~25 s) is down for every search anyway
+ENGINE_PROBE_TIMEOUT = 5.0
 
 
 def engine_answers(elasticsearch_url: str, timeout: float = ENGINE_PROBE_TIMEOUT) -> bool:

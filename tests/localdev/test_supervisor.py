@@ -18,6 +18,7 @@ from market.config.env import REPO_ROOT
 from market.localdev.processes import market_processes
 from market.localdev.supervisor import Backoff, HealthCheck, ProcessSpec, Supervisor, http_answers
 from services.common.embedded import EmbeddedBroker, free_port
+from tests.processes import STUB_ENGINE, until
 
 HERE = Path(__file__).parent
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
@@ -31,13 +32,6 @@ def _alive(pid: int) -> bool:
     # a child that exited but was not reaped yet is dead too
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
-        time.sleep(0.02)
 
 
 class Running:
@@ -84,7 +78,7 @@ def test_a_killed_process_comes_back_with_a_new_pid_and_the_output_says_so(super
     running = supervise([ProcessSpec("worker", SLEEPER), ProcessSpec("web", SLEEPER)])
     first, web = running.supervisor.pids()["worker"], running.supervisor.pids()["web"]
     os.kill(first, signal.SIGKILL)
-    _until(lambda: running.supervisor.pids().get("worker") not in (None, first), 10, "worker restarted")
+    until(lambda: running.supervisor.pids().get("worker") not in (None, first), 10, "worker restarted")
     second = running.supervisor.pids()["worker"]
     assert _alive(second) and not _alive(first)
     assert running.supervisor.pids()["web"] == web and _alive(web)  # the others were left alone
@@ -96,7 +90,7 @@ def test_a_killed_process_comes_back_with_a_new_pid_and_the_output_says_so(super
 def test_a_process_that_keeps_crashing_is_restarted_with_growing_delays(supervise):
     crash = [sys.executable, "-c", "import sys; sys.exit(3)"]
     running = supervise([ProcessSpec("crasher", crash)], Backoff(initial=0.1, factor=2, maximum=0.8))
-    _until(lambda: len(running.said("^crasher .*exited")) >= 6, 15, "six crashes")
+    until(lambda: len(running.said("^crasher .*exited")) >= 6, 15, "six crashes")
     reports = running.said(r"exited with code 3 .*restarting in ([\d.]+) s \(restart (\d+)\)")
     delays = [float(match[1]) for match in reports[:6]]
     assert delays == [0.1, 0.2, 0.4, 0.8, 0.8, 0.8]  # doubling, then capped
@@ -109,7 +103,7 @@ def test_the_delay_resets_once_a_process_ran_fine_for_a_while(supervise):
     running = supervise(
         [ProcessSpec("flaky", short_lived)], Backoff(initial=0.1, maximum=5, reset_after=0.25)
     )
-    _until(lambda: len(running.said("^flaky .*exited")) >= 3, 10, "three exits")
+    until(lambda: len(running.said("^flaky .*exited")) >= 3, 10, "three exits")
     assert {match[1] for match in running.said(r"restarting in ([\d.]+) s")} == {"0.1"}
 
 
@@ -140,15 +134,15 @@ def test_sigterm_to_the_supervisor_stops_every_child_and_their_children(tmp_path
     }
     supervisor, pids = _market(tmp_path, table)
     try:
-        _until(grandchild_file.exists, 5, "the grandchild started")
-        _until(lambda: grandchild_file.read_text().strip(), 5, "the grandchild's pid")
+        until(grandchild_file.exists, 5, "the grandchild started")
+        until(lambda: grandchild_file.read_text().strip(), 5, "the grandchild's pid")
         everyone = [*pids.values(), int(grandchild_file.read_text())]
         assert all(_alive(pid) for pid in everyone)
         started = time.monotonic()
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(15) == 0
         assert time.monotonic() - started < 2.0 + 5  # the stop timeout, then SIGKILL
-        _until(lambda: not any(_alive(pid) for pid in everyone), 5, "no process of the market left")
+        until(lambda: not any(_alive(pid) for pid in everyone), 5, "no process of the market left")
     finally:
         if supervisor.poll() is None:
             supervisor.kill()
@@ -171,15 +165,12 @@ def test_a_child_that_exits_does_not_stop_the_others(tmp_path):
 # --- the engine's health check ----------------------------------------------------------------------------
 
 
-STUB_ENGINE = [sys.executable, str(HERE / "stub_engine.py")]
-
-
 def test_the_health_check_reports_an_engine_that_stops_answering_within_its_timeout(tmp_path):
     port = free_port()
     stub = subprocess.Popen(STUB_ENGINE, env={**os.environ, "PORT": str(port), "ANSWERS": "2"})
     try:
         url = f"http://127.0.0.1:{port}/_search"
-        _until(lambda: http_answers(url, 0.5), 5, "the stub answers")  # one of its two answers
+        until(lambda: http_answers(url, 0.5), 5, "the stub answers")  # one of its two answers
         assert http_answers(url, 0.5)
         started = time.monotonic()
         assert not http_answers(url, 0.5)  # accepted, never answered
@@ -208,11 +199,11 @@ def test_a_hung_engine_is_restarted_and_the_catch_up_commands_run_even_if_one_is
     )
     running = supervise([engine])
     first = running.supervisor.pids()["broker"]
-    _until(lambda: running.said(r"^broker restarted"), 15, "the hung engine restarted")
+    until(lambda: running.said(r"^broker restarted"), 15, "the hung engine restarted")
     assert running.said(rf"^broker \(pid {first}\) failed its health check 3 times in a row")
     assert not _alive(first)
-    _until(marker.exists, 30, "the catch-up commands ran")
-    _until(lambda: len(running.said("^after restarting broker")) == 3, 5, "three reports")
+    until(marker.exists, 30, "the catch-up commands ran")
+    until(lambda: len(running.said("^after restarting broker")) == 3, 5, "three reports")
     missing, absent, healed = running.said("^after restarting broker: (.*)")
     assert "failed with code 1" in missing[1] and "no_such_command_here" in missing[1]
     assert "could not run" in absent[1]
