@@ -29,6 +29,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"{}")
 
+    do_POST = do_GET
+
     def log_message(self, *_args: object) -> None:
         pass
 

@@ -86,7 +86,7 @@ def test_every_search_carries_an_engine_timeout_below_the_client_timeout(engine,
         (" ".join(f"词{number}" for number in range(MAX_QUERY_WORDS + 1)), "words"),
     ],
 )
-def test_a_query_over_the_bounds_is_a_400_naming_q(api, q, reason):
+def test_a_query_over_the_bounds_is_a_400_naming_q(api, engine, q, reason):
     response = api(None).get("/api/v1/search/", {"q": q}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     error = response.json()["error"]
