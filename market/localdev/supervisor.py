@@ -229,9 +229,10 @@ class Supervisor:
                 except (OSError, subprocess.TimeoutExpired) as error:
                     self.say(f"after restarting {spec.name}: `{shown}` could not run: {error}")
                     continue
-                last = (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:] or [""]
+                output = done.stdout if done.returncode == 0 else done.stderr or done.stdout
+                last = " / ".join(line.strip() for line in output.strip().splitlines()[-2:])
                 outcome = "done" if done.returncode == 0 else f"failed with code {done.returncode}"
-                self.say(f"after restarting {spec.name}: `{shown}` {outcome}: {last[0]}")
+                self.say(f"after restarting {spec.name}: `{shown}` {outcome}: {last}")
 
         thread = threading.Thread(target=run_all, name=f"after-restart-{spec.name}", daemon=True)
         thread.start()
