@@ -119,7 +119,6 @@ class Supervisor:
         self.backoff = backoff
         self.stop_timeout = stop_timeout
         self.hook_timeout = hook_timeout
-        self.hooks: list[threading.Thread] = []
 
     def pids(self) -> dict[str, int]:
         return {entry.spec.name: entry.process.pid for entry in self.table if entry.process is not None}
@@ -234,9 +233,7 @@ class Supervisor:
                 outcome = "done" if done.returncode == 0 else f"failed with code {done.returncode}"
                 self.say(f"after restarting {spec.name}: `{shown}` {outcome}: {last}")
 
-        thread = threading.Thread(target=run_all, name=f"after-restart-{spec.name}", daemon=True)
-        thread.start()
-        self.hooks.append(thread)
+        threading.Thread(target=run_all, name=f"after-restart-{spec.name}", daemon=True).start()
 
     def _terminate(self, processes: list[subprocess.Popen]) -> None:
         """SIGTERM each process group, wait up to `stop_timeout`, then SIGKILL what is left."""
