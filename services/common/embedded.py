@@ -54,24 +54,28 @@ class EmbeddedBroker:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def command(self) -> list[str]:
+        """The command line of the binary (a supervisor may run it itself)."""
+        return [
+            str(_binary()),
+            "start",
+            "--only",
+            "kafka,elasticsearch",
+            "--host",
+            "127.0.0.1",
+            "--kafka-port",
+            str(self.kafka_port),
+            "--elasticsearch-port",
+            str(self.elasticsearch_port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
+
     def start(self, timeout: float = 20.0) -> "EmbeddedBroker":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "noida.log").open("ab")
         self.process = subprocess.Popen(
-            [
-                str(_binary()),
-                "start",
-                "--only",
-                "kafka,elasticsearch",
-                "--host",
-                "127.0.0.1",
-                "--kafka-port",
-                str(self.kafka_port),
-                "--elasticsearch-port",
-                str(self.elasticsearch_port),
-                "--data-dir",
-                str(self.data_dir),
-            ],
+            self.command(),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -5,13 +5,26 @@ Relevance: title over keywords over body, on both analyses (cjk bigrams for reca
 precision); a phrase bonus for the query appearing as written; an exact-title bonus; typo tolerance (fuzzy
 matching) only for Latin words, since a one-character edit of a Chinese word is another word. Facets are
 multi-select: each facet counts with every filter except its own, and the filters restrict the hits through
-`post_filter`, so choosing 专利 still shows how many 成果 there are."""
+`post_filter`, so choosing 专利 still shows how many 成果 there are.
+
+Bounded work (issue 10, item 17): whatever the caller sends, the engine gets each whitespace-separated word
+once, whole words up to `MAX_QUERY_LENGTH` characters, at most `MAX_SEGMENTED_TERMS` jieba words, fuzzy
+matching for at most `FUZZY_MAX_WORDS` words and the phrase clauses for short queries only; the selectors add
+an engine-side `timeout` and a client request timeout of a few seconds. Measured on the local stand-in with
+300 achievements (about 3,500 searches: 4–6 keywords from the CSL abstracts one at a time and four at a time,
+each clause alone, queries up to 200 characters, six clients during bulk indexing): none hung, so the reported
+hang was not reproduced. What was seen: a query costs the sum of its clauses (bigram match, jieba match, each
+phrase clause, highlighting, facets: ~0.1–0.3 s each here); the bigram match grows with the query's length and
+fuzzy matching with its Latin words (66 repeated ones: 1.3 s instead of 0.1 s); the engine serves requests one
+after another (six clients: median 1.0 s, p99 2.8 s; it reports `took: 0` for a request that waited 3 s) and
+ignores the `timeout` in the body. So one stuck query holds every search behind it: the client's timeout and
+the supervisor's engine health check (`market.localdev`) are what bound it locally."""
 
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.common.chinese import has_latin, segment
+from services.common.chinese import has_latin, search_words
 
 #: request parameter → document field, for the multi-valued keyword filters (each one is also a facet)
 KEYWORD_FILTERS: dict[str, str] = {
@@ -78,6 +91,42 @@ GENERIC_WORDS = frozenset(
 )
 
 
+#: longest query the engine receives (the API refuses longer ones)
+MAX_QUERY_LENGTH = 100
+#: most distinct words (as jieba splits them) a query may have (the API refuses more)
+MAX_QUERY_WORDS = 16
+#: most jieba words (search mode: long words and their parts) sent to the segmented field
+MAX_SEGMENTED_TERMS = 32
+#: phrase bonuses only for queries this short: a phrase clause is the costliest part of a query, and a long
+#: query of several keywords is not a phrase anybody expects to find as written
+PHRASE_MAX_LENGTH = 20
+PHRASE_MAX_WORDS = 3
+#: fuzzy matching expands each Latin word into its neighbours: only for a few words
+FUZZY_MAX_WORDS = 4
+
+
+def bounded_query(q: str) -> str:
+    """`q` as the engine gets it: each whitespace-separated word once (a repeated word adds work, not
+    meaning), whole words up to `MAX_QUERY_LENGTH` characters."""
+    kept: list[str] = []
+    length = -1
+    for word in dict.fromkeys(q.split()):
+        length += 1 + len(word)
+        if length > MAX_QUERY_LENGTH:
+            return " ".join(kept) if kept else word[:MAX_QUERY_LENGTH]
+        kept.append(word)
+    return " ".join(kept)
+
+
+def segmented_terms(q: str) -> str:
+    """The jieba words of `q` for the segmented field, each once, at most `MAX_SEGMENTED_TERMS`."""
+    return " ".join(list(dict.fromkeys(search_words(q)))[:MAX_SEGMENTED_TERMS])
+
+
+def phrase_bonus_applies(q: str) -> bool:
+    return len(q) <= PHRASE_MAX_LENGTH and len(q.split()) <= PHRASE_MAX_WORDS
+
+
 @dataclass(frozen=True)
 class SearchParams:
     q: str = ""
@@ -101,17 +150,18 @@ class SearchParams:
 
 
 def text_match(q: str) -> dict[str, Any]:
-    """Must match through either analysis: cjk bigrams (most of the words, fuzzy for Latin text) or all the
-    jieba words."""
+    """Must match through either analysis: cjk bigrams (most of the words, fuzzy for a few Latin words) or
+    all the jieba words."""
+    q = bounded_query(q)
     bigrams: dict[str, Any] = {
         "query": q,
         "fields": ["title^3", "keywords^2", "body", "people"],
         "type": "best_fields",
         "minimum_should_match": "-25%",
     }
-    if has_latin(q):
+    if has_latin(q) and len(q.split()) <= FUZZY_MAX_WORDS:
         bigrams.update(fuzziness="AUTO", prefix_length=1)
-    segmented = segment(q)
+    segmented = segmented_terms(q)
     matches: list[dict[str, Any]] = [{"multi_match": bigrams}]
     if segmented:
         matches.append(
@@ -128,18 +178,19 @@ def text_match(q: str) -> dict[str, Any]:
 
 
 def text_query(q: str) -> dict[str, Any]:
-    """`text_match`, ranked by field boosts, the phrase as written and the exact title."""
-    return {
-        "bool": {
-            "must": [text_match(q)],
-            "should": [
-                {"match_phrase": {"title": {"query": q, "slop": 1, "boost": 4}}},
-                {"match_phrase": {"body": {"query": q, "slop": 2, "boost": 1.5}}},
-                {"term": {"title.raw": {"value": q, "boost": 10}}},
-                {"term": {"keywords.raw": {"value": q, "boost": 3}}},
-            ],
-        }
-    }
+    """`text_match`, ranked by field boosts, the exact title or keyword and, for a short query, the phrase as
+    written."""
+    q = bounded_query(q)
+    should: list[dict[str, Any]] = [
+        {"term": {"title.raw": {"value": q, "boost": 10}}},
+        {"term": {"keywords.raw": {"value": q, "boost": 3}}},
+    ]
+    if phrase_bonus_applies(q):
+        should += [
+            {"match_phrase": {"title": {"query": q, "slop": 1, "boost": 4}}},
+            {"match_phrase": {"body": {"query": q, "slop": 2, "boost": 1.5}}},
+        ]
+    return {"bool": {"must": [text_match(q)], "should": should}}
 
 
 def _ipc_clause(values: list[str]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from elasticsearch import ApiError, NotFoundError, TransportError
 from rest_framework import status
@@ -16,8 +17,14 @@ class SearchUnavailable(ApplicationError):
     default_code = "search_unavailable"
 
 
+def _reads() -> Any:
+    """The client for the API's reads: it gives up after `SEARCH_REQUEST_TIMEOUT` seconds (indexing keeps
+    the client's longer default)."""
+    return client().options(request_timeout=settings.SEARCH_REQUEST_TIMEOUT)
+
+
 def _engine(call: Any, **kwargs: Any) -> dict[str, Any]:
-    """Run one engine call; an unreachable or failing engine is a 503 for the client, never a 500."""
+    """Run one engine call; an unreachable, failing or stuck engine is a 503 for the client, never a 500."""
     try:
         return call(**kwargs).body
     except (TransportError, ApiError) as error:
@@ -27,9 +34,15 @@ def _engine(call: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def search_raw(body: dict[str, Any]) -> dict[str, Any]:
-    """The engine's answer to a search body over every kind (the `type` filter is a post_filter)."""
+    """The engine's answer to a search body over every kind (the `type` filter is a post_filter), within the
+    engine-side time budget."""
     return _engine(
-        client().search, index=all_aliases(), ignore_unavailable=True, allow_no_indices=True, **body
+        _reads().search,
+        index=all_aliases(),
+        ignore_unavailable=True,
+        allow_no_indices=True,
+        timeout=f"{settings.SEARCH_ENGINE_TIMEOUT_MS}ms",
+        **body,
     )
 
 
@@ -91,10 +104,11 @@ def search_run(params: SearchParams) -> dict[str, Any]:
 
 def suggest_run(prefix: str, size: int) -> list[dict[str, Any]]:
     answer = _engine(
-        client().search,
+        _reads().search,
         index=all_aliases(),
         ignore_unavailable=True,
         allow_no_indices=True,
+        timeout=f"{settings.SEARCH_ENGINE_TIMEOUT_MS}ms",
         **suggest_body(prefix, size),
     )
     seen: set[tuple[str, int]] = set()
@@ -113,7 +127,7 @@ def suggest_run(prefix: str, size: int) -> list[dict[str, Any]]:
 def listing_document(kind: str, listing_id: int) -> dict[str, Any] | None:
     """The stored document of a searchable listing, or None (never indexed, or not public any more)."""
     try:
-        answer = _engine(client().get, index=alias_name(kind), id=str(listing_id))
+        answer = _engine(_reads().get, index=alias_name(kind), id=str(listing_id))
     except NotFoundError:
         return None
     source = answer.get("_source", {})

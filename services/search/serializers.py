@@ -10,10 +10,9 @@ from market.accounts.models import OrganizationType
 from market.catalog.models import AchievementStage, CollaborationMode, LegalStatus, PatentType, TransferMode
 from market.common.fields import CalendarDateField
 from market.common.filters import IPC_PREFIX_PATTERN
+from services.common.chinese import words
 from services.search.indexes import KINDS
-from services.search.queries import SORTS, SearchParams
-
-MAX_QUERY_LENGTH = 200
+from services.search.queries import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, SORTS, SearchParams
 
 
 class MultiValueField(serializers.ListField):
@@ -87,6 +86,14 @@ class SearchParamsSerializer(serializers.Serializer):
     sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="relevance")
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
     cursor = serializers.CharField(required=False, max_length=500)
+
+    def validate_q(self, value: str) -> str:
+        """A bounded amount of work per query: a search box takes keywords, not a pasted page."""
+        if len(set(words(value.lower()))) > MAX_QUERY_WORDS:
+            raise serializers.ValidationError(
+                _("Use at most %(count)d different words.") % {"count": MAX_QUERY_WORDS}
+            )
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "cursor" in attrs:

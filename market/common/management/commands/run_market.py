@@ -1,16 +1,14 @@
 """`manage.py run_market`: the whole market on one machine, for development and demos.
 
-Starts the Kafka/Elasticsearch stand-in (noida-db), the outbox relay, every registered consumer, a Celery
-worker with beat, and the web server; prints where to go; on Ctrl-C or SIGTERM stops them all by PID.
-PostgreSQL and Redis are expected to be running already (DATABASE_URL, REDIS_URL)."""
+Starts the Kafka/Elasticsearch stand-in (noida-db), the outbox relay, every registered consumer, Celery (a
+worker with beat, and one for webhook deliveries) and the web server under the local supervisor
+(`market.localdev`): a process that exits or a broker that stops answering is restarted with back-off, and
+Ctrl-C or SIGTERM stops them all by PID. PostgreSQL and Redis are expected to be running already
+(DATABASE_URL, REDIS_URL)."""
 
 import contextlib
 import os
-import signal
 import socket
-import subprocess
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +16,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from market.config.env import REPO_ROOT
+from market.localdev.processes import market_processes
+from market.localdev.supervisor import Supervisor, stop_on_signals
 from services.common.embedded import EmbeddedBroker, free_port
-from services.common.registry import CONSUMERS
 
 
 def _port_or_free(preferred: int) -> int:
@@ -41,7 +40,8 @@ class Command(BaseCommand):
             data_dir=data_dir / "noida",
             kafka_port=_port_or_free(19092),
             elasticsearch_port=_port_or_free(19200),
-        ).start()
+        )
+        broker.data_dir.mkdir(parents=True, exist_ok=True)
         environment = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "market.config.settings",
@@ -50,43 +50,16 @@ class Command(BaseCommand):
             "CONSUMER_HEALTH_DIR": str(data_dir),
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
         }
-        manage = [sys.executable, str(REPO_ROOT / "manage.py")]
-        commands = {
-            "relay": [*manage, "relay_outbox"],
-            **{f"consumer {name}": [*manage, "run_consumer", name] for name in sorted(CONSUMERS)},
-            "celery": [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "market.config.celery",
-                "worker",
-                "--beat",
-                "--loglevel",
-                "WARNING",
-                "--concurrency",
-                "1",
-                "--schedule",
-                str(data_dir / "celerybeat-schedule"),
-            ],
-            "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        }
-        data_dir.mkdir(parents=True, exist_ok=True)
-        processes: dict[str, subprocess.Popen] = {}
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
+        supervisor = Supervisor(
+            market_processes(broker=broker, port=port, data_dir=data_dir),
+            environment=environment,
+            cwd=REPO_ROOT,
+            log_dir=data_dir,
+            say=lambda line: self.stderr.write(f"  [supervisor] {line}"),
+        )
+        stop = stop_on_signals()
         try:
-            for name, command in commands.items():
-                log = (data_dir / f"{name.replace(' ', '-')}.log").open("ab")
-                processes[name] = subprocess.Popen(
-                    command,
-                    cwd=REPO_ROOT,
-                    env=environment,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            supervisor.start()
             self.stdout.write(
                 self.style.SUCCESS(f"\n  网上技术市场 3.0 is running:  http://127.0.0.1:{port}/\n")
             )
@@ -96,24 +69,12 @@ class Command(BaseCommand):
                 f"  Kafka:       {broker.kafka_bootstrap}    Elasticsearch: {broker.elasticsearch_url}"
             )
             self.stdout.write(
-                f"  Processes:   {', '.join(f'{n} (pid {p.pid})' for n, p in processes.items())}"
+                f"  Processes:   {', '.join(f'{n} (pid {p})' for n, p in supervisor.pids().items())}"
             )
             self.stdout.write(f"  Logs:        {data_dir}/*.log\n")
             call_command("demo_credentials")
-            self.stdout.write("\n  Ctrl-C stops everything.")
-            while not stop.wait(1):
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        self.stderr.write(f"{name} exited with {process.returncode}; see {data_dir}/*.log")
-                        stop.set()
+            self.stdout.write("\n  A process that exits is restarted; Ctrl-C stops everything.")
+            supervisor.run(stop)
         finally:
-            for process in processes.values():
-                if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGTERM)
-            for process in processes.values():
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-            broker.stop()
+            supervisor.stop()
             self.stdout.write("stopped")
