@@ -153,9 +153,7 @@ def test_the_index_ends_complete_when_the_engine_stops_during_indexing(cast, eng
         except Exception:
             return -1
 
-    with running(
-        consumer_loop, engine, SPEC, max_consecutive_failures=10_000, retry_wait=lambda _state: 0.2
-    ) as (_stop, outcome):
+    with running(consumer_loop, engine, SPEC, retry_wait=lambda _n: 0.2) as (_stop, outcome):
         assert wait_until(lambda: indexed() > 0, timeout=30, interval=0.01)
         engine.restart()  # Elasticsearch (and Kafka) gone mid-stream, back with the same data
         assert wait_until(lambda: indexed() == total, timeout=90, interval=0.5)
