@@ -129,7 +129,7 @@ def backoff_seconds(attempt: int, *, base: float = 0.1, cap: float = 5.0) -> flo
 
 
 def _error_text(error: Exception) -> str:
-    """What a dead letter says went wrong: a handler's unexpected error keeps its type (the clue to the bug)."""
+    """What a dead letter says went wrong: an unexpected handler error keeps its type (a clue to the bug)."""
     return str(error) if isinstance(error, PermanentError) else f"{type(error).__name__}: {error}"
 
 
