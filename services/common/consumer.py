@@ -68,9 +68,10 @@ DEPENDENCY_WAIT = Gauge(
 DLQ_SUFFIX = ".dlq"
 #: batch mode: how long a poll may block while a batch is being handled (bounds the delay of its commit)
 IN_FLIGHT_POLL_MS = 20
-#: idle back-off: the first wait after an empty poll, and how long each later poll may block
+#: idle back-off: the first wait after an empty poll, and how long each poll while idle may block (not at all:
+#: it takes what the client's network thread fetched during the wait, and sends the next fetch)
 IDLE_FIRST_WAIT_MS = 10
-IDLE_POLL_MS = 20
+IDLE_POLL_MS = 0
 #: how often a waiting consumer touches its health file (the liveness probe must see it alive)
 HEALTH_TOUCH_SECONDS = 1.0
 #: batch mode: attempts of a whole batch (or a part of it) before it is split in halves
@@ -399,7 +400,7 @@ class ConsumerRunner:
         self, timeout_ms: int, stop: threading.Event, *, idle: bool = True
     ) -> dict[TopicPartition, list[ConsumerRecord]]:
         """Poll; with the idle back-off on, an empty answer (while `idle`: no batch in flight) is followed by
-        a wait (doubling up to `idle_backoff_ms`), and polls while idle block only briefly: on a broker that
+        a wait (doubling up to `idle_backoff_ms`), and polls while idle do not block: on a broker that
         answers empty fetches at once, a long poll is a busy loop."""
         timeout_ms = min(timeout_ms, IDLE_POLL_MS) if self._idle_wait_ms else timeout_ms
         polled = self._consumer.poll(timeout_ms=timeout_ms)  # type: ignore[union-attr]

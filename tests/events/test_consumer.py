@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import signal
 import subprocess
 import time
@@ -303,6 +304,43 @@ def test_a_killed_consumer_loses_nothing_and_its_repeats_are_harmless(cast, brok
 
         process.send_signal(signal.SIGTERM)  # graceful: finishes the message, commits, exits 0
         assert process.wait(20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_an_idle_consumer_backs_off_and_still_handles_a_new_record_within_the_bound(cast, broker, tmp_path):
+    """The stand-in answers empty fetches at once: without the back-off an idle consumer busy-polls (~0.4 of
+    a core). With CONSUMER_IDLE_BACKOFF_MS it sleeps between polls, and a record arriving meanwhile waits at
+    most about that long."""
+    _events(cast, 1)
+    relay_all(broker)
+    process = consumer_process(broker, "audit", tmp_path, CONSUMER_IDLE_BACKOFF_MS="250")
+    try:
+        assert wait_until(lambda: AuditEntry.objects.count() == 1, timeout=60)
+        time.sleep(2)  # idle now: the back-off has grown to its bound
+        before, started = _cpu_seconds(process.pid), time.monotonic()
+        time.sleep(5)
+        cores = (_cpu_seconds(process.pid) - before) / (time.monotonic() - started)
+        assert cores < 0.05, f"an idle consumer used {cores:.2f} of a core"
+
+        delays = []
+        for _ in range(3):
+            total = _events(cast, 1)
+            relay_all(broker)
+            sent = time.monotonic()
+            assert wait_until(lambda t=total: AuditEntry.objects.count() == t, timeout=10, interval=0.01)
+            delays.append(time.monotonic() - sent)
+            time.sleep(1.5)  # idle again
+        assert max(delays) < 0.8, f"a record waited {max(delays):.2f} s behind the back-off"
+        process.send_signal(signal.SIGTERM)  # the back-off's wait is interrupted
+        terminated = time.monotonic()
+        assert process.wait(10) == 0 and time.monotonic() - terminated < 5
     finally:
         if process.poll() is None:
             process.kill()
