@@ -9,6 +9,8 @@ EVENTS_SOURCE = env.str("EVENTS_SOURCE", default="/market/core")
 #: outbox rows already delivered are deleted after this many seconds (the outbox is a ledger, not a queue)
 OUTBOX_RETENTION_SECONDS = env.int("OUTBOX_RETENTION_SECONDS", default=3600)
 OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=500)
+#: the reconciler counts a sent event as lost only when it is still not in the audit log this long after
+OUTBOX_RECONCILE_GRACE_SECONDS = env.int("OUTBOX_RECONCILE_GRACE_SECONDS", default=300)
 #: a record whose handler fails this many times (not counting dependency outages) is dead-lettered
 CONSUMER_MAX_RECORD_ATTEMPTS = env.int("CONSUMER_MAX_RECORD_ATTEMPTS", default=5)
 #: longest wait (ms) after empty polls before fetching again; 0 = off. Bounds the added latency; saves the CPU
