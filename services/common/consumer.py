@@ -14,7 +14,12 @@
     `PermanentError` from the handler) at once, any other handler error after `CONSUMER_MAX_RECORD_ATTEMPTS`
     attempts of that same record, goes to `<topic>.dlq` with its original topic, partition, offset and the
     error in headers, and the consumer moves on to the next record.
-- commit: offsets are committed manually, only for messages whose work is durable.
+- commit: offsets are committed manually, only for messages whose work is durable, with the event id of the
+  last record as the commit's metadata. On each new assignment the runner checks that the log still holds that
+  event just below the committed offset: a broker that lost acknowledged records gives their offsets to new
+  events, and resuming at the old committed offset would skip those silently. When the log was rewritten,
+  the partition is read again from its beginning (handlers are idempotent). Lost records themselves are
+  found by the reconciler (services.audit.reconcile).
 - liveness: a health file is touched on every loop; metrics count outcomes per consumer.
 - batch mode (a spec with `handle_batch`): all records of one poll go to the handler at once, with no inbox
   rows, so the handler must be idempotent by itself (e.g. external versions in Elasticsearch). The next poll
@@ -59,6 +64,11 @@ logger = logging.getLogger(__name__)
 
 MESSAGES = Counter(
     "consumer_messages_total", "Messages seen by a consumer, by outcome", ["consumer", "outcome"]
+)
+REWINDS = Counter(
+    "consumer_rewinds_total",
+    "Partitions read again from the beginning because the log under the committed offset was rewritten",
+    ["consumer"],
 )
 DEPENDENCY_WAIT = Gauge(
     "consumer_dependency_wait_seconds",
@@ -129,6 +139,18 @@ def backoff_seconds(attempt: int, *, base: float = 0.1, cap: float = 5.0) -> flo
     return min(cap, base * 2 ** max(attempt - 1, 0)) * random.uniform(1.0, 1.1)
 
 
+def _event_id(record: ConsumerRecord) -> str:
+    return next(
+        (value.decode(errors="replace") for name, value in record.headers or [] if name == "ce_id"), ""
+    )
+
+
+def _position_after(record: ConsumerRecord) -> OffsetAndMetadata:
+    """The offset to commit once `record` is durable, with the record's event id as the commit's metadata: the
+    fingerprint that tells, on the next assignment, whether the log under the offset is still the same."""
+    return OffsetAndMetadata(record.offset + 1, _event_id(record), -1)
+
+
 def _error_text(error: Exception) -> str:
     """What a dead letter says went wrong: an unexpected handler error keeps its type (a clue to the bug)."""
     return str(error) if isinstance(error, PermanentError) else f"{type(error).__name__}: {error}"
@@ -193,6 +215,8 @@ class ConsumerRunner:
     _consumer: KafkaConsumer | None = None
     _producer: KafkaProducer | None = None
     _idle_wait_ms: int = 0
+    #: assigned partitions whose committed position was checked against the log (see `_log_rewritten`)
+    _checked: set[TopicPartition] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.health_file is None:
@@ -403,13 +427,66 @@ class ConsumerRunner:
         a wait (doubling up to `idle_backoff_ms`), and polls while idle do not block: on a broker that
         answers empty fetches at once, a long poll is a busy loop."""
         timeout_ms = min(timeout_ms, IDLE_POLL_MS) if self._idle_wait_ms else timeout_ms
-        polled = self._consumer.poll(timeout_ms=timeout_ms)  # type: ignore[union-attr]
+        polled = self._rewind_rewritten(self._consumer.poll(timeout_ms=timeout_ms))  # type: ignore[union-attr]
         if polled or not idle or not self.idle_backoff_ms:
             self._idle_wait_ms = 0
             return polled
         self._idle_wait_ms = min(self.idle_backoff_ms, max(IDLE_FIRST_WAIT_MS, self._idle_wait_ms * 2))
         self._pause(self._idle_wait_ms / 1000, stop)
         return polled
+
+    def _rewind_rewritten(
+        self, polled: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """Check each newly assigned partition once: when the log under its committed offset was rewritten (a
+        broker lost acknowledged records and gave their offsets to new ones), resuming there would skip the
+        new records; read the partition from its beginning instead (handling is idempotent) and drop what
+        this poll brought from the old position."""
+        assignment = set(self._consumer.assignment())  # type: ignore[union-attr]
+        self._checked &= assignment
+        for partition in assignment - self._checked:
+            try:
+                committed = self._consumer.committed(partition, metadata=True)  # type: ignore[union-attr]
+                rewritten = committed is not None and self._log_rewritten(partition, committed)
+            except KafkaError as error:
+                logger.warning("%s: cannot check %s yet (%r)", self.spec.name, partition, error)
+                continue  # checked at a later poll
+            if rewritten:
+                REWINDS.labels(self.spec.name).inc()
+                logger.error(
+                    "%s: the log of %s no longer holds event %s under committed offset %s (the broker lost "
+                    "records); reading it again from the beginning",
+                    self.spec.name,
+                    partition,
+                    committed.metadata,
+                    committed.offset,
+                )
+                self._consumer.seek_to_beginning(partition)  # type: ignore[union-attr]
+                polled.pop(partition, None)
+            self._checked.add(partition)
+        return polled
+
+    def _log_rewritten(self, partition: TopicPartition, committed: OffsetAndMetadata) -> bool:
+        """Is the record before the committed offset gone past the log end, or another event than the one
+        the commit recorded? (Below the log start it was removed by retention: nothing to compare.)"""
+        if not committed.metadata:
+            return False
+        last = committed.offset - 1
+        probe = KafkaConsumer(bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False)
+        try:
+            probe.assign([partition])
+            if last >= probe.end_offsets([partition])[partition]:
+                return True
+            if last < probe.beginning_offsets([partition])[partition]:
+                return False
+            probe.seek(partition, last)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                for record in probe.poll(timeout_ms=500).get(partition, []):
+                    return _event_id(record) != committed.metadata
+            return False  # unreadable now: keep the committed position
+        finally:
+            probe.close()
 
     def _run_batches(self, stop: threading.Event) -> int:
         """Batch mode: poll batch N+1 while a worker thread handles batch N; commit N's offsets as soon as
@@ -434,8 +511,7 @@ class ConsumerRunner:
                     in_flight = None
                 if healthy and in_flight is None and polled and not stop.is_set():
                     offsets = {
-                        partition: OffsetAndMetadata(records[-1].offset + 1, "", -1)
-                        for partition, records in polled.items()
+                        partition: _position_after(records[-1]) for partition, records in polled.items()
                     }
                     records = [record for batch in polled.values() for record in batch]
                     in_flight = (worker.submit(self._until_durable, records, stop), offsets)
@@ -463,7 +539,7 @@ class ConsumerRunner:
                         healthy = not stop.is_set() and self._until_durable([record], stop)
                         if not healthy:
                             break
-                        done[partition] = OffsetAndMetadata(record.offset + 1, "", -1)
+                        done[partition] = _position_after(record)
                     if not healthy:
                         break
                 if done:

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import call_command
 from kafka import KafkaAdminClient, KafkaConsumer
-from kafka.structs import TopicPartition
+from kafka.structs import OffsetAndMetadata, TopicPartition
 from prometheus_client import REGISTRY
 
 from market.catalog import services
@@ -97,3 +97,34 @@ def test_records_the_broker_lost_are_found_resent_and_reach_the_audit_log(cast, 
     outbox_reconcile_task()  # the periodic task: nothing is missing any more
     assert REGISTRY.get_sample_value("outbox_reconcile_missing_events") == 0
     assert settings.CELERY_BEAT_SCHEDULE["audit-outbox-reconcile"]["task"] == "audit.outbox_reconcile"
+
+
+def test_a_consumer_whose_committed_offset_the_broker_gave_to_new_events_does_not_skip_them(cast, broker):
+    """The incident: the broker lost its last records and gave their offsets to new events; the audit
+    consumer's committed offset (with the lost event's id as metadata) now points into the new events."""
+    _withdrawals(cast, 1)
+    relay_all(broker)
+    group = KafkaConsumer(
+        bootstrap_servers=broker.kafka_bootstrap, group_id="market.audit", enable_auto_commit=False
+    )
+    ends = _end_offsets(broker)
+    group.commit({p: OffsetAndMetadata(end + 3, "an-event-the-broker-lost", -1) for p, end in ends.items()})
+    group.close()
+    total = _withdrawals(cast, 4)
+    relay_all(broker)
+    refilled = _end_offsets(broker)
+    assert all(refilled[partition] > end + 3 for partition, end in ends.items()), "the log passed the commit"
+
+    def rewinds() -> float:
+        return REGISTRY.get_sample_value("consumer_rewinds_total", {"consumer": "audit"}) or 0
+
+    before = rewinds()
+    with running(consumer_loop, broker, AUDIT):
+        assert wait_until(lambda: AuditEntry.objects.count() == total, timeout=30)
+    assert rewinds() == before + len(ends)
+    # an ordinary restart resumes where it left off: the log under its commit is what it handled
+    total = _withdrawals(cast, 1)
+    relay_all(broker)
+    with running(consumer_loop, broker, AUDIT):
+        assert wait_until(lambda: AuditEntry.objects.count() == total, timeout=30)
+    assert rewinds() == before + len(ends)
