@@ -14,7 +14,7 @@ The documents are the real sample data (8,766 patents, 1,000 achievements) scale
 variation: copy k of a record gets a new id, a qualifier in front of its title, another region, price and
 publication day.
 
-    .venv/bin/python bench/search.py [--quick] [--documents N]"""
+    .venv/bin/python bench/search.py [--quick] [--documents N] [--idle-backoff-ms N]"""
 
 import argparse
 import contextlib
@@ -419,7 +419,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller run, under 60 s")
     parser.add_argument("--documents", type=int, default=None)
+    parser.add_argument(
+        "--idle-backoff-ms",
+        type=int,
+        default=int(os.environ.get("CONSUMER_IDLE_BACKOFF_MS", "0")),
+        help="CONSUMER_IDLE_BACKOFF_MS of the consumer processes (as `make run` sets it)",
+    )
     args = parser.parse_args()
+    os.environ["CONSUMER_IDLE_BACKOFF_MS"] = str(args.idle_backoff_ms)  # the consumer processes inherit it
     documents = args.documents or (6_000 if args.quick else 100_000)
     logging.disable(logging.WARNING)
     os.environ.setdefault("SEARCH_INDEX_PREFIX", "bench")
@@ -434,7 +441,11 @@ def main() -> None:
         settings.KAFKA_BOOTSTRAP_SERVERS = [running.kafka_bootstrap]
         segment("预热")  # jieba loads its dictionary once per process (about a second), before any timing
         events = real_events(limit=1_000 if args.quick else None)
-        figures: dict[str, Any] = {"documents": documents, "refresh_interval_s": 1.0}
+        figures: dict[str, Any] = {
+            "documents": documents,
+            "refresh_interval_s": 1.0,
+            "idle_backoff_ms": args.idle_backoff_ms,
+        }
         figures.update(indexer_vs_bulk(running, scaled(events, documents)))
         # on the stand-in a query over the large index takes seconds: fewer queries, one round each
         figures.update(api_vs_raw("large", rounds=1, queries=QUERIES[: 2 if args.quick else 4]))

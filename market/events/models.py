@@ -17,6 +17,10 @@ class OutboxEvent(models.Model):
     aggregate_version = models.PositiveIntegerField(_("aggregate version"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    #: the relay could not send this row for a reason of its own (too large for the broker, not encodable):
+    #: it is skipped, and later rows of its key wait behind it, until an operator retries or discards it
+    set_aside_at = models.DateTimeField(_("set aside at"), null=True, blank=True)
+    set_aside_reason = models.TextField(_("why it was set aside"), blank=True, default="")
 
     class Meta:
         verbose_name = _("outbox event")
@@ -33,6 +37,12 @@ class OutboxEvent(models.Model):
                 fields=["key", "created_at"],
                 name="outbox_unsent_key_idx",
                 condition=models.Q(sent_at__isnull=True),
+            ),
+            # the relay's hold check (is an older row of this key set aside?), the set-aside gauge and listing
+            models.Index(
+                fields=["key", "created_at"],
+                name="outbox_set_aside_key_idx",
+                condition=models.Q(set_aside_at__isnull=False, sent_at__isnull=True),
             ),
             # purging delivered rows
             models.Index(

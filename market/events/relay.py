@@ -5,6 +5,15 @@ older unsent row of the same key is held by another relay, so a key's events nev
 are marked sent in the claiming transaction only after the broker acknowledged every message (acks=all,
 idempotent producer): a crash in between re-sends them (at least once), it never loses them.
 
+A row the relay cannot send for a reason of its own (too large for the broker, not encodable: a per-record
+error that no retry cures) is set aside with its reason (`set_aside_at`, `set_aside_reason`), logged and
+counted (`outbox_set_aside_events` gauge, an alert), and the other rows flow. Later rows of the same key are
+held behind it, so a key's events still never overtake each other; they go out once an operator retries the
+set-aside row (`manage.py outbox_set_aside retry`, e.g. after raising the broker's limit) or discards it
+(`... discard`). Keep the producer's `max_request_size` at or below the broker's `message.max.bytes`: then a
+too-large row is caught before anything of its batch is sent. Anything else (Kafka unreachable, the database
+failing) is transient: back off and retry, rows kept.
+
 An idle relay does not poll fast: it LISTENs on the channel the outbox's insert trigger notifies (migration
 events/0002), so a committed event leaves within milliseconds, and polls only as a fallback."""
 
@@ -21,10 +30,17 @@ import psycopg
 from cloudevents.v1.http import CloudEvent
 from cloudevents.v1.kafka import to_binary
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import (
+    InvalidRecordError,
+    InvalidTopicError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+)
+from kafka.producer.future import FutureRecordMetadata
 from prometheus_client import Counter, Gauge
 from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
 
@@ -36,17 +52,35 @@ RELAYED = Counter("outbox_relayed_events_total", "Outbox events published to Kaf
 UNSENT = Gauge("outbox_unsent_events", "Outbox rows not yet published")
 OLDEST_UNSENT_AGE = Gauge("outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished outbox row")
 PURGED = Counter("outbox_purged_events_total", "Delivered outbox rows deleted after the retention period")
+SET_ASIDE = Gauge("outbox_set_aside_events", "Outbox rows the relay set aside (cannot send); alert when > 0")
+SET_ASIDE_TOTAL = Counter("outbox_events_set_aside_total", "Outbox rows the relay set aside, ever")
+
+#: errors of one record that no retry cures (the broker's answer for this record, or the client's own check)
+RECORD_ERRORS: tuple[type[KafkaError], ...] = (
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    InvalidRecordError,
+    InvalidTopicError,
+)
+#: errors that pass: back off and retry, rows kept
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (KafkaError, OperationalError, InterfaceError)
 
 _TABLE = OutboxEvent._meta.db_table
 #: notified by the outbox's insert trigger, delivered when the inserting transaction commits (events/0002)
 NOTIFY_CHANNEL = "market_outbox"
-# Oldest unsent rows this relay can lock, minus any whose key has an older unsent row it could not lock
-# (another relay holds it): publishing those now would reorder the key.
+# Oldest unsent rows this relay can lock, except set-aside rows and the rows held behind them (an older row of
+# their key is set aside), minus any whose key has an older unsent row it could not lock (another relay holds
+# it): publishing those now would reorder the key.
 _CLAIM_SQL = f"""
 WITH claimed AS (
     SELECT id, type, topic, key, source, data, created_at
-    FROM {_TABLE}
-    WHERE sent_at IS NULL
+    FROM {_TABLE} candidate
+    WHERE sent_at IS NULL AND set_aside_at IS NULL
+      AND NOT EXISTS (
+        SELECT 1 FROM {_TABLE} aside
+        WHERE aside.set_aside_at IS NOT NULL AND aside.sent_at IS NULL AND aside.key = candidate.key
+          AND (aside.created_at, aside.id) < (candidate.created_at, candidate.id)
+      )
     ORDER BY created_at, id
     LIMIT %s
     FOR UPDATE SKIP LOCKED
@@ -103,6 +137,21 @@ def cloudevent_message(row: tuple) -> tuple[str, bytes, bytes, list[tuple[str, b
     return topic, key.encode(), message.value, list(message.headers.items())
 
 
+def _reason(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _before_retry(state: Any) -> None:
+    error = state.outcome.exception()
+    logger.warning(
+        "relay: %s unavailable (%s); retrying",
+        "database" if isinstance(error, OperationalError | InterfaceError) else "Kafka",
+        error,
+    )
+    if isinstance(error, OperationalError | InterfaceError):
+        connection.close()  # a broken connection is replaced on the next try
+
+
 class CommitListener:
     """Waits for the commit of a transaction that wrote outbox rows, on a connection of its own."""
 
@@ -149,7 +198,8 @@ class OutboxRelay:
             self._producer = None
 
     def relay_batch(self) -> int:
-        """Publish one batch; returns how many rows were sent (0: nothing to do)."""
+        """Publish one batch; returns how many rows were claimed (0: nothing to do). Rows that cannot be sent
+        are set aside (with their reason) in the same transaction that marks the others sent."""
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(_CLAIM_SQL, [self.batch_size])
@@ -157,19 +207,53 @@ class OutboxRelay:
             if not rows:
                 return 0
             try:
-                futures = [
-                    self.producer.send(topic, key=key, value=value, headers=headers)
-                    for topic, key, value, headers in map(cloudevent_message, rows)
-                ]
-                self.producer.flush(timeout=self.send_timeout)
-                for future in futures:
-                    future.get(timeout=self.send_timeout)
+                sent, set_aside = self._publish(rows)
             except KafkaError:
                 self.close()  # a fresh producer after an outage: no stale connections or sequence state
                 raise
-            OutboxEvent.objects.filter(id__in=[row[0] for row in rows]).update(sent_at=timezone.now())
-        RELAYED.inc(len(rows))
+            now = timezone.now()
+            OutboxEvent.objects.filter(id__in=sent).update(sent_at=now)
+            for event_id, reason in set_aside.items():
+                OutboxEvent.objects.filter(id=event_id).update(set_aside_at=now, set_aside_reason=reason)
+        RELAYED.inc(len(sent))
+        if set_aside:
+            SET_ASIDE_TOTAL.inc(len(set_aside))
+            for event_id, reason in set_aside.items():
+                logger.error("outbox event %s set aside (later events of its key wait): %s", event_id, reason)
         return len(rows)
+
+    def _publish(self, rows: list[tuple]) -> tuple[list[Any], dict[Any, str]]:
+        """Send the rows; returns (ids acknowledged, {id: reason} of rows set aside). A set-aside row's key
+        is blocked for the rest of the batch (its later rows stay unsent, held); transient errors raise."""
+        in_flight: list[tuple[tuple, FutureRecordMetadata]] = []
+        set_aside: dict[Any, str] = {}
+        blocked: set[str] = set()
+        for row in rows:
+            event_id, key = row[0], row[3]
+            if key in blocked:
+                continue
+            try:
+                topic, key_bytes, value, headers = cloudevent_message(row)
+                future = self.producer.send(topic, key=key_bytes, value=value, headers=headers)
+                if future.is_done and future.failed():
+                    raise future.exception
+            except Exception as error:
+                if isinstance(error, TRANSIENT_ERRORS) and not isinstance(error, RECORD_ERRORS):
+                    raise
+                set_aside[event_id] = _reason(error)
+                blocked.add(key)
+                continue
+            in_flight.append((row, future))
+        self.producer.flush(timeout=self.send_timeout)
+        sent = []
+        for row, future in in_flight:
+            try:
+                future.get(timeout=self.send_timeout)
+            except RECORD_ERRORS as error:  # refused by the broker itself
+                set_aside[row[0]] = _reason(error)
+                continue
+            sent.append(row[0])
+        return sent, set_aside
 
     def purge(self, *, retention_seconds: int, batch_size: int = 5000) -> int:
         """Delete delivered rows older than the retention period, in small batches (short locks)."""
@@ -186,13 +270,18 @@ class OutboxRelay:
         return total
 
     def measure_lag(self) -> tuple[int, float]:
-        """(unsent rows, age in seconds of the oldest one), exported as Prometheus gauges."""
+        """(unsent rows, age in seconds of the oldest one), exported as Prometheus gauges with the number of
+        set-aside rows (those are not lag: nothing will send them until an operator acts)."""
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*), min(created_at) FROM {_TABLE} WHERE sent_at IS NULL")
+            cursor.execute(
+                f"SELECT count(*), min(created_at) FROM {_TABLE} "
+                "WHERE sent_at IS NULL AND set_aside_at IS NULL"
+            )
             count, oldest = cursor.fetchone()
         age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
         UNSENT.set(count)
         OLDEST_UNSENT_AGE.set(age)
+        SET_ASIDE.set(OutboxEvent.objects.filter(set_aside_at__isnull=False, sent_at__isnull=True).count())
         return count, age
 
     def run(
@@ -204,16 +293,14 @@ class OutboxRelay:
         housekeeping_every: float = 5.0,
     ) -> None:
         """Relay until `stop` is set; when idle, wait for the next outbox commit (at most `idle_sleep`,
-        which also bounds how long `stop` may wait). While Kafka is unreachable, back off exponentially
-        (with jitter, capped) and keep the rows: they go out, in order, once it is back. Every few seconds,
-        refresh the lag gauges and purge delivered rows past retention."""
+        which also bounds how long `stop` may wait). While Kafka (or the database) is unreachable, back off
+        exponentially (with jitter, capped) and keep the rows: they go out, in order, once it is back. Every
+        few seconds, refresh the lag gauges and purge delivered rows past retention."""
         retrying = Retrying(
-            retry=retry_if_exception_type(KafkaError),
+            retry=retry_if_exception_type(TRANSIENT_ERRORS),
             wait=wait_exponential_jitter(multiplier=0.2, max=10, jitter=0.2),
             stop=lambda _state: stop.is_set(),
-            before_sleep=lambda state: logger.warning(
-                "Kafka unavailable (%s); retrying", state.outcome.exception()
-            ),
+            before_sleep=_before_retry,
             reraise=True,
         )
         next_housekeeping = 0.0
@@ -227,9 +314,28 @@ class OutboxRelay:
                     next_housekeeping = time.monotonic() + housekeeping_every
                 if sent < self.batch_size and not stop.is_set():
                     listener.wait(idle_sleep)
-        except KafkaError:
+        except TRANSIENT_ERRORS:
             if not stop.is_set():
                 raise
         finally:
             listener.close()
             self.close()
+
+
+def _set_aside(ids: list[str] | None) -> Any:
+    rows = OutboxEvent.objects.filter(set_aside_at__isnull=False, sent_at__isnull=True)
+    return rows.filter(id__in=ids) if ids is not None else rows
+
+
+def outbox_set_aside_retry(*, ids: list[str] | None) -> int:
+    """Give set-aside rows (all when `ids` is None) back to the relay, e.g. after the broker's limit was
+    raised; one that still cannot be sent is set aside again."""
+    with transaction.atomic():
+        return _set_aside(ids).update(set_aside_at=None, set_aside_reason="")
+
+
+def outbox_set_aside_discard(*, ids: list[str]) -> int:
+    """Give up on set-aside rows for good: marked sent without being sent (their reason stays), which releases
+    the later rows of their keys. The reconciler leaves them alone."""
+    with transaction.atomic():
+        return _set_aside(ids).update(sent_at=timezone.now())

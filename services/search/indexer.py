@@ -4,10 +4,12 @@
   (409), which here means "already indexed or superseded" and counts as done. Replays and out-of-order
   duplicates therefore never overwrite newer data, and no inbox rows are needed.
 - A listing that is not published any more becomes a versioned tombstone (see documents.tombstone_build).
-- Offsets are committed by the consumer kit's batch mode only after the batch's bulk requests succeeded; any
-  other per-item failure, or Elasticsearch being unreachable, fails the whole batch, which is retried with
-  backoff (idempotently) until it goes through or the worker exits for a restart. A document the engine
-  refuses as malformed (HTTP 400) can never succeed: that event is dead-lettered."""
+- Offsets are committed by the consumer kit's batch mode only after the batch's bulk requests succeeded. The
+  engine unreachable, timing out, overloaded (429) or failing (5xx), in the whole request or in an item,
+  is a dependency outage (`transient_errors`): the batch is retried (idempotently) until the engine is back,
+  and nothing is dead-lettered. A document the engine refuses as malformed (HTTP 400) can never succeed:
+  that event is dead-lettered; any other error is the handler's, which the kit narrows down to the record
+  by splitting the batch."""
 
 import logging
 from collections.abc import Iterable, Iterator
@@ -15,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from elastic_transport import ObjectApiResponse
+from elastic_transport import ApiError, ConnectionError, ConnectionTimeout, ObjectApiResponse
 
 from market.events.catalogue import EVENT_TYPES, TOPICS, ListingFact
 from services.common.consumer import ConsumerSpec, PermanentError, ReceivedEvent
@@ -28,8 +30,9 @@ logger = logging.getLogger(__name__)
 BULK_CHUNK = 500
 
 
-class BulkFailed(Exception):
-    """Some items of a bulk request failed for a reason that may pass (overload, engine restarting)."""
+class EngineUnavailable(Exception):
+    """The engine failed for a reason that passes (overload, restarting): a dependency outage, not the data's
+    fault."""
 
 
 def listing_event_action(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -67,9 +70,9 @@ def _item_failures(response: ObjectApiResponse, owners: list[Any]) -> Iterator[t
 def bulk_send(
     actions: list[dict[str, Any]], owners: list[Any], *, require_alias: bool = True
 ) -> list[tuple[Any, Exception]]:
-    """Send actions in chunks; returns the owners of items refused for good (HTTP 400) and raises BulkFailed
-    for anything that may pass. Writes go through aliases (`require_alias`), so a missing alias is an error
-    to retry rather than a stray index the engine would create with guessed mappings."""
+    """Send actions in chunks; returns the owners of items refused for good (HTTP 400) and raises
+    EngineUnavailable for anything that may pass. Writes go through aliases (`require_alias`), so a missing
+    alias is an error to retry rather than a stray index the engine would create with guessed mappings."""
     refused: list[tuple[Any, Exception]] = []
     for start in range(0, len(actions), BULK_CHUNK):
         chunk, chunk_owners = actions[start : start + BULK_CHUNK], owners[start : start + BULK_CHUNK]
@@ -78,7 +81,7 @@ def bulk_send(
             if status == 400:
                 refused.append((owner, PermanentError(f"document refused by the engine: {error}")))
             else:
-                raise BulkFailed(f"bulk item failed with HTTP {status}: {error}")
+                raise EngineUnavailable(f"bulk item failed with HTTP {status}: {error}")
     return refused
 
 
@@ -92,13 +95,15 @@ class Indexer:
 
     def handle_batch(self, events: list[ReceivedEvent]) -> list[tuple[ReceivedEvent, Exception]]:
         target = f"{settings.ELASTICSEARCH_URL} {settings.SEARCH_INDEX_PREFIX}"
-        if self._ready_for != target:
-            indexes_ensure()
-            self._ready_for = target
         try:
+            if self._ready_for != target:
+                indexes_ensure()
+                self._ready_for = target
             return self._index(events)
-        except Exception:
+        except Exception as error:
             self._ready_for = None  # the aliases may be gone (a fresh cluster): check again on the retry
+            if isinstance(error, ApiError) and (error.status_code == 429 or error.status_code >= 500):
+                raise EngineUnavailable(f"the engine answered HTTP {error.status_code}") from error
             raise
 
     def _index(self, events: list[ReceivedEvent]) -> list[tuple[ReceivedEvent, Exception]]:
@@ -131,4 +136,5 @@ SPEC = ConsumerSpec(
     handle=INDEXER.handle,
     handle_batch=INDEXER.handle_batch,
     max_poll_records=2000,
+    transient_errors=(EngineUnavailable, ConnectionError, ConnectionTimeout),
 )

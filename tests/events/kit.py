@@ -1,9 +1,15 @@
 """Test helpers around the real broker: drain the outbox, read topics back, run workers in threads."""
 
+import contextlib
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.db import connection
 from kafka import KafkaConsumer
@@ -13,9 +19,11 @@ from market.events.catalogue import TOPICS
 from market.events.models import OutboxEvent
 from market.events.relay import OutboxRelay, producer_build
 from services.common.consumer import ConsumerRunner, ConsumerSpec
-from services.common.embedded import EmbeddedBroker
+from services.common.embedded import EmbeddedBroker, free_port
+from tests.processes import child_database_url
 
 ALL_TOPICS = sorted(set(TOPICS.values()))
+REPO = Path(__file__).resolve().parents[2]
 
 
 def relay_all(broker: EmbeddedBroker) -> int:
@@ -92,3 +100,87 @@ def relay_loop(broker: EmbeddedBroker, *, stop: threading.Event) -> None:
 
 def consumer_loop(broker: EmbeddedBroker, spec: ConsumerSpec, *, stop: threading.Event, **options) -> int:
     return ConsumerRunner(spec=spec, bootstrap_servers=broker.kafka_bootstrap, **options).run(stop)
+
+
+def consumer_process(
+    broker: EmbeddedBroker, name: str, health_dir: Path, **environment: str
+) -> subprocess.Popen:
+    """`manage.py run_consumer NAME` as its own process against the test database and `broker`; its stderr
+    goes to `health_dir/consumer-NAME.log`."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": child_database_url(),
+        "KAFKA_BOOTSTRAP_SERVERS": broker.kafka_bootstrap,
+        "CONSUMER_HEALTH_DIR": str(health_dir),
+        "DJANGO_SETTINGS_MODULE": "market.config.settings",
+        "LOG_LEVEL": "WARNING",
+        **environment,
+    }
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "manage.py"), "run_consumer", name],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(health_dir / f"consumer-{name}.log").open("ab"),
+    )
+
+
+class TcpProxy:
+    """A loopback TCP proxy in front of one port: `stop()` closes the listener and every open connection
+    (the clients behind it see a dead server) while the server itself keeps running; `start()` opens the
+    same port again."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._connections: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "TcpProxy":
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            sockets, self._connections = self._connections, []
+            if self._listener is not None:
+                sockets.append(self._listener)
+                self._listener = None
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _address = listener.accept()
+            except OSError:
+                return  # stopped
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            with self._lock:
+                self._connections += [client, upstream]
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)

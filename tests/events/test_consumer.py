@@ -1,29 +1,30 @@
 """The consumer kit against the real broker: de-duplication, dead letters, failure limits, crash recovery."""
 
+import io
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from market.events.models import OutboxEvent
 from services.audit.consumer import SPEC as AUDIT
 from services.audit.models import AuditEntry
-from services.common.consumer import ConsumerRunner, ConsumerSpec, wait_until
+from services.common.consumer import ConsumerSpec, wait_until
 from services.common.dead_letters import dead_letters_read, dead_letters_replay
 from services.common.models import HandledMessage
 from tests import factories
-from tests.events.kit import consumer_loop, relay_all, running
-from tests.processes import child_database_url
+from tests.events.kit import consumer_loop, consumer_process, relay_all, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
-REPO = Path(__file__).resolve().parents[2]
+PATENTS_0 = TopicPartition("market.patents", 0)
 
 
 def _events(cast, count: int) -> int:
@@ -108,28 +109,134 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_goes_on(ca
     assert dead_letters_replay(topic="market.patents", bootstrap_servers=broker.kafka_bootstrap) == 0
 
 
-def test_a_handler_that_keeps_failing_stops_the_consumer_without_committing(cast, broker):
-    _events(cast, 1)
+def test_a_handler_that_keeps_failing_on_one_record_dead_letters_it_and_goes_on(cast, broker):
+    total = _events(cast, 3)
     relay_all(broker)
-    attempts = []
+    poison = str(OutboxEvent.objects.order_by("created_at", "id")[1].id)
+    attempts, handled = [], []
 
-    def broken(event):
-        attempts.append(event.id)
-        raise RuntimeError("database of a downstream system is down")
+    def broken_on_one(event):
+        if event.id == poison:
+            attempts.append(event.id)
+            raise RuntimeError("a bug in the handler")
+        handled.append(event.id)
 
-    spec = ConsumerSpec(name="broken", topics=("market.patents",), handle=broken)
-    runner = ConsumerRunner(
-        spec=spec,
-        bootstrap_servers=broker.kafka_bootstrap,
-        max_consecutive_failures=4,
-        retry_wait=lambda _state: 0.01,
+    spec = ConsumerSpec(name="broken", topics=("market.patents",), handle=broken_on_one)
+    with running(consumer_loop, broker, spec, max_record_attempts=4, retry_wait=lambda _n: 0.01):
+        assert wait_until(lambda: len(handled) == total - 1, timeout=30)
+        assert wait_until(lambda: _committed(broker, "market.broken", PATENTS_0) == total, timeout=10)
+    assert len(attempts) == 4, "attempted exactly max_record_attempts times, then dead-lettered"
+    letters = [letter for _c, letter in dead_letters_read(topic="market.patents")]
+    assert [(letter.original_offset, letter.consumer) for letter in letters] == [(1, "broken")]
+    assert "RuntimeError: a bug in the handler" in letters[0].error
+    assert HandledMessage.objects.filter(consumer="broken").count() == total - 1
+
+
+def test_a_dependency_outage_is_waited_out_without_dead_letters(cast, broker):
+    """A database that stays unreachable far longer than a record's attempts: waited for, never dead-lettered,
+    and the health file stays fresh meanwhile."""
+    from django.db import OperationalError
+
+    total = _events(cast, 2)
+    relay_all(broker)
+    outage = {"failures": 0}
+    handled = []
+
+    def database_down(event):
+        if outage["failures"] < 30:
+            outage["failures"] += 1
+            raise OperationalError("connection refused")
+        handled.append(event.id)
+
+    spec = ConsumerSpec(name="waiting", topics=("market.patents",), handle=database_down)
+    with running(consumer_loop, broker, spec, max_record_attempts=2, retry_wait=lambda _n: 0.05):
+        assert wait_until(lambda: len(handled) == total, timeout=30)
+    assert outage["failures"] == 30
+    assert not list(dead_letters_read(topic="market.patents"))
+
+
+def test_a_batch_the_handler_fails_on_is_split_down_to_the_poison_record(cast, broker):
+    total = _events(cast, 9)
+    relay_all(broker)
+    poison = str(OutboxEvent.objects.order_by("created_at", "id")[5].id)
+    handled: set[str] = set()
+
+    def index(events):
+        if any(event.id == poison for event in events):
+            raise ValueError(f"cannot index {poison}")
+        handled.update(event.id for event in events)
+        return []
+
+    spec = ConsumerSpec(
+        name="split", topics=("market.patents",), handle=lambda _event: None, handle_batch=index
     )
-    import threading
+    with running(consumer_loop, broker, spec, max_record_attempts=3, retry_wait=lambda _n: 0.01):
+        assert wait_until(lambda: _committed(broker, "market.split", PATENTS_0) == total, timeout=30)
+    assert len(handled) == total - 1 and poison not in handled
+    letters = [letter for _c, letter in dead_letters_read(topic="market.patents")]
+    assert [letter.original_offset for letter in letters] == [5]
+    assert f"ValueError: cannot index {poison}" in letters[0].error
 
-    assert runner.run(threading.Event()) == 1
-    assert len(attempts) == 4 and len(set(attempts)) == 1
-    assert _committed(broker, "market.broken", TopicPartition("market.patents", 0)) is None
-    assert not HandledMessage.objects.filter(consumer="broken").exists(), "failed work leaves no inbox row"
+
+_REFUSE_SQL = """
+CREATE FUNCTION test_audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.aggregate_key = %s THEN
+        RAISE EXCEPTION 'audit refuses %%', NEW.aggregate_key;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER test_audit_refuse BEFORE INSERT ON audit_auditentry
+    FOR EACH ROW EXECUTE FUNCTION test_audit_refuse();
+"""
+_FIX_SQL = """
+DROP TRIGGER IF EXISTS test_audit_refuse ON audit_auditentry;
+DROP FUNCTION IF EXISTS test_audit_refuse();
+"""
+
+
+def test_a_record_the_real_handler_always_fails_on_is_dead_lettered_and_replayed_once_fixed(
+    cast, broker, tmp_path
+):
+    """The audit consumer as its own process; the database refuses one patent's audit rows (a trigger, the
+    "bug"), so its handler raises every time for those records only."""
+    from market.catalog import services
+
+    patents = [factories.patent(cast.university) for _ in range(3)]
+    refused_key = f"patent:{patents[1].pk}"
+    with connection.cursor() as cursor:
+        cursor.execute(_REFUSE_SQL, [refused_key])
+    process = None
+    try:
+        for patent in patents:
+            services.listing_withdraw(listing=patent, user=cast.uni_member)
+        total = OutboxEvent.objects.count()
+        refused = OutboxEvent.objects.filter(key=refused_key).count()
+        assert 0 < refused < total
+        relay_all(broker)
+        process = consumer_process(broker, "audit", tmp_path, CONSUMER_MAX_RECORD_ATTEMPTS="3")
+
+        assert wait_until(lambda: AuditEntry.objects.count() == total - refused, timeout=60)
+        assert AuditEntry.objects.filter(aggregate_key=f"patent:{patents[2].pk}").exists(), "it went on"
+        letters = [letter for _c, letter in dead_letters_read(topic="market.patents")]
+        assert len(letters) == refused
+        assert all("audit refuses" in letter.error and letter.consumer == "audit" for letter in letters)
+        assert process.poll() is None, "the consumer keeps running"
+
+        with connection.cursor() as cursor:
+            cursor.execute(_FIX_SQL)
+        out = io.StringIO()
+        call_command("dead_letters", "replay", "--topic", "market.patents", stdout=out)
+        assert f"replayed {refused} dead letters" in out.getvalue()
+        assert wait_until(lambda: AuditEntry.objects.count() == total, timeout=30)
+        assert AuditEntry.objects.filter(aggregate_key=refused_key).count() == refused
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+        with connection.cursor() as cursor:
+            cursor.execute(_FIX_SQL)
 
 
 def test_a_transient_failure_is_retried_and_then_succeeds(cast, broker):
@@ -145,7 +252,7 @@ def test_a_transient_failure_is_retried_and_then_succeeds(cast, broker):
         handled.append(event.id)
 
     spec = ConsumerSpec(name="flaky", topics=("market.patents",), handle=flaky)
-    with running(consumer_loop, broker, spec, retry_wait=lambda _state: 0.01):
+    with running(consumer_loop, broker, spec, retry_wait=lambda _n: 0.01):
         assert wait_until(lambda: len(handled) == total, timeout=30)
     assert len(set(handled)) == total
 
@@ -173,22 +280,8 @@ def test_a_handled_batch_is_committed_at_once_not_after_the_next_long_poll(cast,
 
 
 def _consumer_process(broker, health_dir: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": child_database_url(),
-        "KAFKA_BOOTSTRAP_SERVERS": broker.kafka_bootstrap,
-        "CONSUMER_HEALTH_DIR": str(health_dir),
-        "DJANGO_SETTINGS_MODULE": "market.config.settings",
-        "LOG_LEVEL": "WARNING",
-        "CONSUMER_INSTANCE_ID": "audit-0",  # as a pod name would be, so the restart takes its partitions back
-    }
-    return subprocess.Popen(
-        [sys.executable, str(REPO / "manage.py"), "run_consumer", "audit"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(health_dir / "consumer.log").open("ab"),
-    )
+    # a static member id, as a pod name would be, so the restart takes its partitions back at once
+    return consumer_process(broker, "audit", health_dir, CONSUMER_INSTANCE_ID="audit-0")
 
 
 def test_a_killed_consumer_loses_nothing_and_its_repeats_are_harmless(cast, broker, tmp_path):
@@ -211,6 +304,43 @@ def test_a_killed_consumer_loses_nothing_and_its_repeats_are_harmless(cast, brok
 
         process.send_signal(signal.SIGTERM)  # graceful: finishes the message, commits, exits 0
         assert process.wait(20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_an_idle_consumer_backs_off_and_still_handles_a_new_record_within_the_bound(cast, broker, tmp_path):
+    """The stand-in answers empty fetches at once: without the back-off an idle consumer busy-polls (~0.4 of
+    a core). With CONSUMER_IDLE_BACKOFF_MS it sleeps between polls, and a record arriving meanwhile waits at
+    most about that long."""
+    _events(cast, 1)
+    relay_all(broker)
+    process = consumer_process(broker, "audit", tmp_path, CONSUMER_IDLE_BACKOFF_MS="250")
+    try:
+        assert wait_until(lambda: AuditEntry.objects.count() == 1, timeout=60)
+        time.sleep(2)  # idle now: the back-off has grown to its bound
+        before, started = _cpu_seconds(process.pid), time.monotonic()
+        time.sleep(5)
+        cores = (_cpu_seconds(process.pid) - before) / (time.monotonic() - started)
+        assert cores < 0.05, f"an idle consumer used {cores:.2f} of a core"
+
+        delays = []
+        for _ in range(3):
+            total = _events(cast, 1)
+            relay_all(broker)
+            sent = time.monotonic()
+            assert wait_until(lambda t=total: AuditEntry.objects.count() == t, timeout=10, interval=0.01)
+            delays.append(time.monotonic() - sent)
+            time.sleep(1.5)  # idle again
+        assert max(delays) < 0.8, f"a record waited {max(delays):.2f} s behind the back-off"
+        process.send_signal(signal.SIGTERM)  # the back-off's wait is interrupted
+        terminated = time.monotonic()
+        assert process.wait(10) == 0 and time.monotonic() - terminated < 5
     finally:
         if process.poll() is None:
             process.kill()

@@ -1,13 +1,16 @@
 """The outbox relay against the real broker: every event arrives as a valid CloudEvent, in per-key order,
 exactly once, also across a broker outage and with several relays at once."""
 
+import io
 import json
 import time
 from collections import defaultdict
 
 import pytest
 from cloudevents.v1.kafka import KafkaMessage, from_binary
+from django.core.management import call_command
 from jsonschema import Draft202012Validator
+from prometheus_client import REGISTRY
 
 from market.events.catalogue import EVENT_TYPES
 from market.events.models import OutboxEvent
@@ -255,3 +258,57 @@ def test_an_idle_relay_wakes_on_the_commit_of_an_event_not_on_its_polling_timer(
         assert _wait_for_outbox_drained(timeout=5)
         assert time.monotonic() - committed < 5
         assert OutboxEvent.objects.filter(type="market.patent.withdrawn.v1", sent_at__isnull=False).exists()
+
+
+def _row(key: str, **data) -> OutboxEvent:
+    return OutboxEvent.objects.create(
+        type="market.patent.updated.v1",
+        topic="market.patents",
+        key=key,
+        source="/market/core",
+        data={"aggregate": "patent", **data},
+        aggregate_version=1,
+    )
+
+
+def test_a_row_too_large_for_the_broker_is_set_aside_and_the_rest_flow(broker):
+    """The producer's limit (max_request_size) stands in for the broker's message.max.bytes."""
+    first = _row("patent:1", n=1)
+    too_large = _row("patent:2", n=1, blob="专利" * 20_000)
+    held = _row("patent:2", n=2)  # same key, after the set-aside row: waits behind it (per-key order)
+    other = _row("patent:3", n=1)
+
+    def relay_small_limit(*, stop) -> None:
+        OutboxRelay(
+            producer_factory=lambda: producer_build(broker.kafka_bootstrap, max_request_size=20_000),
+            batch_size=100,
+        ).run(stop=stop, idle_sleep=0.05, housekeeping_every=0.2)
+
+    with running(relay_small_limit) as (_stop, outcome):
+        assert wait_until(lambda: OutboxEvent.objects.filter(set_aside_at__isnull=False).exists(), timeout=15)
+        assert wait_until(lambda: unsent() == 2, timeout=15)
+        set_aside = OutboxEvent.objects.get(set_aside_at__isnull=False)
+        assert set_aside.id == too_large.id and set_aside.sent_at is None
+        assert set_aside.set_aside_reason.startswith("MessageSizeTooLargeError")
+        assert OutboxEvent.objects.get(id=held.id).sent_at is None
+        assert wait_until(lambda: REGISTRY.get_sample_value("outbox_set_aside_events") == 1, timeout=5)
+
+        later = _row("patent:4", n=1)  # the relay keeps running
+        assert wait_until(lambda: OutboxEvent.objects.get(id=later.id).sent_at is not None, timeout=10)
+
+        out = io.StringIO()
+        call_command("outbox_set_aside", "list", stdout=out)
+        assert f"{too_large.id}" in out.getvalue() and "1 later events of its key held" in out.getvalue()
+        call_command("outbox_set_aside", "retry", "--all", stdout=io.StringIO())  # still too large
+        assert wait_until(lambda: OutboxEvent.objects.filter(set_aside_at__isnull=False).exists(), timeout=10)
+        call_command("outbox_set_aside", "discard", str(too_large.id), stdout=io.StringIO())
+        assert wait_until(lambda: unsent() == 0, timeout=10), (
+            "the held row goes once the blocker is discarded"
+        )
+        assert wait_until(lambda: REGISTRY.get_sample_value("outbox_set_aside_events") == 0, timeout=5)
+        assert "error" not in outcome
+
+    records = read_topics(broker, ["market.patents"], expected=4)
+    assert [dict(record.headers)["ce_id"].decode() for record in records] == [
+        str(row.id) for row in (first, other, later, held)
+    ]

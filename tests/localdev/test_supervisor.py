@@ -223,7 +223,7 @@ def test_the_market_table_runs_a_webhook_worker_and_tells_consumers_to_back_off_
     assert webhooks[webhooks.index("--queues") + 1] == "hooks" and "threads" in webhooks
     consumers = [spec for name, spec in table.items() if name.startswith("consumer ")]
     assert {spec.name for spec in consumers} >= {"consumer search", "consumer notify", "consumer audit"}
-    assert all(spec.environment["CONSUMER_IDLE_BACKOFF_MS"] == "500" for spec in consumers)
+    assert all(spec.environment["CONSUMER_IDLE_BACKOFF_MS"] == "250" for spec in consumers)
     tuned = market_processes(
         broker=broker, port=8000, data_dir=tmp_path, environ={"CONSUMER_IDLE_BACKOFF_MS": "50"}
     )

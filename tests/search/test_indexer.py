@@ -1,6 +1,8 @@
 """The indexer consumer, reindexing and the API's edges against the real engine and broker."""
 
+import signal
 import threading
+import time
 import uuid
 
 import pytest
@@ -17,13 +19,14 @@ from market.events.models import OutboxEvent
 from market.events.publishing import publish_many
 from market.events.relay import cloudevent_message
 from services.common.consumer import wait_until
+from services.common.dead_letters import dead_letters_read
 from services.search import reindex as reindex_module
 from services.search.indexer import SPEC, bulk_send
 from services.search.indexes import alias_name, alias_targets, all_aliases, client
 from services.search.queries import SearchParams
 from services.search.selectors import search_run
 from tests import factories
-from tests.events.kit import consumer_loop, relay_all, running
+from tests.events.kit import TcpProxy, consumer_loop, consumer_process, relay_all, running
 from tests.search.conftest import refresh
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -120,8 +123,9 @@ def test_an_older_event_arriving_late_is_ignored(cast, engine):
     assert _ids("光伏组件清洗") == {patent.pk}
 
 
-def _published_events(cast, count: int) -> int:
-    """`count` published patents' events in the outbox, in one go (their rows are not needed)."""
+def _published_events(cast, count: int, first: int = 0) -> int:
+    """`count` published patents' events in the outbox, in one go (their rows are not needed), numbered from
+    `first`."""
     template = listing_snapshot(factories.patent(cast.university))
     with transaction.atomic():
         publish_many(
@@ -137,7 +141,7 @@ def _published_events(cast, count: int) -> int:
                     "title": f"一种风力发电机叶片检测装置 {number}",
                 },
             )
-            for number in range(count)
+            for number in range(first, first + count)
         )
     return count
 
@@ -153,9 +157,7 @@ def test_the_index_ends_complete_when_the_engine_stops_during_indexing(cast, eng
         except Exception:
             return -1
 
-    with running(
-        consumer_loop, engine, SPEC, max_consecutive_failures=10_000, retry_wait=lambda _state: 0.2
-    ) as (_stop, outcome):
+    with running(consumer_loop, engine, SPEC, retry_wait=lambda _n: 0.2) as (_stop, outcome):
         assert wait_until(lambda: indexed() > 0, timeout=30, interval=0.01)
         engine.restart()  # Elasticsearch (and Kafka) gone mid-stream, back with the same data
         assert wait_until(lambda: indexed() == total, timeout=90, interval=0.5)
@@ -163,6 +165,45 @@ def test_the_index_ends_complete_when_the_engine_stops_during_indexing(cast, eng
         assert wait_until(lambda: _committed_total(engine) == total, timeout=60, interval=0.5)
     assert "error" not in outcome and outcome.get("result") == 0
     assert indexed() == total
+
+
+def test_the_search_consumer_waits_out_a_stopped_engine_and_dead_letters_nothing(cast, engine, tmp_path):
+    """`run_consumer search` as its own process reaches the engine through a loopback proxy; the proxy is
+    stopped for 30 s (connections refused, open ones cut) while events keep flowing. The consumer waits
+    (alive, health file fresh), then indexes everything; nothing is dead-lettered."""
+    first = _published_events(cast, 200)
+    relay_all(engine)
+    proxy = TcpProxy(engine.elasticsearch_port).start()
+    process = consumer_process(
+        engine, "search", tmp_path, ELASTICSEARCH_URL=proxy.url, SEARCH_INDEX_PREFIX="test"
+    )
+    health = tmp_path / "consumer-search.alive"
+
+    def indexed() -> int:
+        refresh()
+        return client().count(index=alias_name("patent"))["count"]
+
+    try:
+        assert wait_until(lambda: indexed() == first, timeout=60, interval=0.2)
+        proxy.stop()
+        stopped = time.monotonic()
+        later = _published_events(cast, 300, first=first)
+        relay_all(engine)
+        while time.monotonic() - stopped < 30:
+            time.sleep(2)
+            assert process.poll() is None, "the consumer must wait for the engine, not exit"
+            assert time.time() - health.stat().st_mtime < 3, "a waiting consumer is alive"
+        assert indexed() == first, "nothing reached the engine while it was away"
+        proxy.start()
+        assert wait_until(lambda: indexed() == first + later, timeout=60, interval=0.5)
+        assert wait_until(lambda: _committed_total(engine) == first + later, timeout=30, interval=0.5)
+        assert list(dead_letters_read(topic="market.patents")) == []
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    finally:
+        proxy.stop()
+        if process.poll() is None:
+            process.kill()
 
 
 def test_reindex_builds_identical_documents_catches_up_and_swaps_without_downtime(cast, engine, monkeypatch):

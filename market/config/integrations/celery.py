@@ -13,6 +13,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 #: how often beat looks for auctions past their end (seconds); a closing is at most this late
 AUCTION_CLOSE_INTERVAL = env.float("AUCTION_CLOSE_INTERVAL", default=30.0)
+#: how often beat reconciles the outbox with the audit log (seconds; see services.audit.reconcile)
+OUTBOX_RECONCILE_INTERVAL = env.float("OUTBOX_RECONCILE_INTERVAL", default=600.0)
 CELERY_TIMEZONE = "Asia/Shanghai"
 #: periodic tasks (celery beat); each feature adds its own entry
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -21,4 +23,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "notify-daily-digest": {"task": "notify.send_digests", "schedule": crontab(hour=8, minute=0)},
     # trading: finish due auctions; idempotent (each auction once, under its row lock), so overlap is safe
     "trading-close-due-auctions": {"task": "trading.close_due_auctions", "schedule": AUCTION_CLOSE_INTERVAL},
+    # audit: re-send outbox events that never reached the audit log (a broker lost them)
+    "audit-outbox-reconcile": {"task": "audit.outbox_reconcile", "schedule": OUTBOX_RECONCILE_INTERVAL},
 }
