@@ -7,4 +7,4 @@ test:  ## install, lint and run the test suite
 	scripts/test.sh
 
 lint:
-	scripts/bootstrap.sh && .venv/bin/ruff check market services tests bench
+	scripts/bootstrap.sh && .venv/bin/ruff check market services tests bench && DJANGO_DEBUG=true .venv/bin/mypy

@@ -19,6 +19,6 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("org_role", "is_platform_admin", "is_active", "organization__org_type")
     list_select_related = ("organization",)
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Market"), {"fields": ("organization", "org_role", "is_platform_admin", "display_name", "phone")}),
     )

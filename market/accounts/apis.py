@@ -1,6 +1,6 @@
 """Organizations, members, the signed-in user and JWT tokens."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
@@ -18,11 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from market.accounts import selectors, serializers, services
+from market.accounts.identity import reader, signed_in_user
 from market.accounts.lockout import account_locked
 from market.accounts.models import Organization, OrganizationStatus, OrganizationType
 from market.catalog.serializers import RejectInputSerializer
@@ -66,7 +68,7 @@ class OrganizationViewSet(viewsets.GenericViewSet):
     def get_permissions(self) -> list[Any]:
         if self.action == "create":
             return [AllowAny()]
-        return super().get_permissions()
+        return list(super().get_permissions())
 
     def get_throttles(self) -> list[Any]:
         if self.action == "create":
@@ -74,7 +76,7 @@ class OrganizationViewSet(viewsets.GenericViewSet):
         return super().get_throttles()
 
     def get_queryset(self) -> QuerySet:
-        return selectors.organization_list(user=self.request.user)
+        return selectors.organization_list(user=reader(self.request))
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -110,7 +112,7 @@ class OrganizationViewSet(viewsets.GenericViewSet):
             serializer = serializers.MemberCreateInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             user = services.user_create_member(
-                organization=organization, actor=request.user, **serializer.validated_data
+                organization=organization, actor=signed_in_user(request), **serializer.validated_data
             )
             return Response(serializers.MemberOutputSerializer(user).data, status=status.HTTP_201_CREATED)
         if not (belongs_to(request.user, organization.pk) or is_reviewer(request.user)):
@@ -132,7 +134,7 @@ class MeApi(APIView):
     def patch(self, request: Request) -> Response:
         serializer = serializers.UserUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update_profile(user=request.user, **serializer.validated_data)
+        user = services.user_update_profile(user=signed_in_user(request), **serializer.validated_data)
         return Response(serializers.UserOutputSerializer(user).data)
 
 
@@ -150,7 +152,7 @@ class UserUnlockApi(APIView):
         username = serializer.validated_data["username"]
         outcome = {
             "username": username,
-            "had_failed_sign_ins": services.user_unlock(actor=request.user, username=username),
+            "had_failed_sign_ins": services.user_unlock(actor=signed_in_user(request), username=username),
         }
         return Response(serializers.UserUnlockOutputSerializer(outcome).data)
 
@@ -186,7 +188,7 @@ class OrganizationReviewDecisionApi(APIView):
             reason = serializer.validated_data["reason"]
         organization = services.organization_review(
             organization=organization,
-            reviewer=request.user,
+            reviewer=signed_in_user(request),
             approve=self.decision == "approve",
             reason=reason,
         )
@@ -202,7 +204,7 @@ class TokenApi(TokenObtainPairView):
         """A sign-in like the admin's: a locked account is told so (django-axes marks the DRF request, which
         its middleware does not see), and a success is announced with `user_logged_in`, which clears the
         account's failed attempts."""
-        serializer = self.get_serializer(data=request.data)
+        serializer = cast(TokenObtainPairSerializer, self.get_serializer(data=request.data))
         try:
             serializer.is_valid(raise_exception=True)
         except AuthenticationFailed:
@@ -233,7 +235,7 @@ def _lock_outstanding_token(raw: object) -> None:
     if not isinstance(raw, str):
         return
     try:
-        jti = RefreshToken(raw, verify=False).get("jti")
+        jti = RefreshToken(raw, verify=False).get("jti")  # type: ignore[arg-type]  # simplejwt types it Token
     except TokenError:
         return
-    OutstandingToken.objects.select_for_update().filter(jti=jti).first()
+    OutstandingToken._default_manager.select_for_update().filter(jti=jti).first()

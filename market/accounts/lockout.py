@@ -14,7 +14,7 @@ from market.common.errors import ApplicationError, error_body
 def client_address(request: HttpRequest) -> str:
     """The client's address as the trusted proxies saw it. DRF's throttle rule (its `NUM_PROXIES` is
     `TRUSTED_PROXY_COUNT`), so that the throttles and the lockout log agree on who the client is."""
-    return BaseThrottle().get_ident(request)
+    return BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # it reads only META, as Django's has
 
 
 class AccountLocked(ApplicationError):

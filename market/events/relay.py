@@ -134,7 +134,8 @@ def cloudevent_message(row: tuple) -> tuple[str, bytes, bytes, list[tuple[str, b
     )
     # orjson writes UTF-8 (json.dumps escapes each Chinese character to six bytes) and several times faster
     message = to_binary(event, data_marshaller=orjson.dumps)
-    return topic, key.encode(), message.value, list(message.headers.items())
+    value = message.value if isinstance(message.value, bytes) else message.value.encode()
+    return topic, key.encode(), value, list(message.headers.items())
 
 
 def _reason(error: Exception) -> str:

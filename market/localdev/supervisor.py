@@ -128,11 +128,11 @@ class Supervisor:
         (the consumers need the broker)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for entry in self.table:
-            self._spawn(entry)
+            process = self._spawn(entry)
             if entry.spec.health is not None:
                 deadline = time.monotonic() + ready_timeout
                 while not entry.spec.health.probe():
-                    if entry.process.poll() is not None or time.monotonic() > deadline:
+                    if process.poll() is not None or time.monotonic() > deadline:
                         raise RuntimeError(f"{entry.spec.name} did not start; see {self._log(entry.spec)}")
                     time.sleep(0.05)
                 entry.healthy_since_start = True
@@ -160,8 +160,8 @@ class Supervisor:
                 )
                 entry.process, entry.restart_at = None, now + delay
             if entry.process is None and entry.restart_at is not None and now >= entry.restart_at:
-                self._spawn(entry)
-                self.say(f"{entry.spec.name} restarted (pid {entry.process.pid})")
+                process = self._spawn(entry)
+                self.say(f"{entry.spec.name} restarted (pid {process.pid})")
                 self._after_restart(entry.spec)
             elif entry.process is not None and entry.spec.health is not None and now >= entry.next_probe:
                 self._probe(entry, now)
@@ -185,10 +185,10 @@ class Supervisor:
         # the exit is then handled like a crash: reported, restarted after the back-off delay
         self._terminate([entry.process])
 
-    def _spawn(self, entry: _Running) -> None:
+    def _spawn(self, entry: _Running) -> subprocess.Popen:
         log = self._log(entry.spec).open("ab")
         try:
-            entry.process = subprocess.Popen(
+            process = entry.process = subprocess.Popen(
                 list(entry.spec.command),
                 cwd=self.cwd,
                 env={**self.environment, **entry.spec.environment},
@@ -200,6 +200,7 @@ class Supervisor:
         finally:
             log.close()
         entry.started_at, entry.restart_at = time.monotonic(), None
+        return process
         entry.healthy_since_start, entry.misses, entry.next_probe = False, 0, 0.0
 
     def _after_restart(self, spec: ProcessSpec) -> None:

@@ -180,6 +180,8 @@ def event_decode(record: ConsumerRecord) -> ReceivedEvent:
     )
     if errors:
         raise PermanentError(f"{event_type} payload fails its schema: {errors[0].message}")
+    if not isinstance(data, dict):  # every stored schema describes an object; this keeps the type honest
+        raise PermanentError(f"{event_type} payload is not a JSON object")
     raw_time = event.get("time")
     return ReceivedEvent(
         id=event["id"],
@@ -374,7 +376,7 @@ class ConsumerRunner:
         attempt: Callable[[list[ConsumerRecord]], Outcomes],
         stop: threading.Event,
     ) -> Outcomes | None:
-        outcomes = Outcomes()
+        outcomes: Outcomes[str] = Outcomes()
         middle = len(records) // 2
         for part in (records[:middle], records[middle:]):
             settled = self._settle(part, attempt, self._describe(part), stop)
@@ -416,8 +418,8 @@ class ConsumerRunner:
         rejected += [
             (by_position[(event.topic, event.partition, event.offset)], error) for event, error in refused
         ]
-        for record, error in rejected:
-            self._dead_letter(record, error)
+        for record, reason in rejected:
+            self._dead_letter(record, reason)
         return Outcomes({"handled": len(events) - len(refused), "dead_lettered": len(rejected)})
 
     def _poll(

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from market.accounts.identity import signed_in_user
 from services.notify import selectors, serializers, services
 from services.notify.models import WebhookEndpoint
 from services.notify.rendering import render_text
@@ -37,7 +38,7 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_queryset(self) -> QuerySet:
-        return selectors.subscriptions_of(self.request.user)
+        return selectors.subscriptions_of(signed_in_user(self.request))
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -49,7 +50,7 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = serializers.SubscriptionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = services.subscription_create(user=request.user, data=data.validated_data)
+        subscription = services.subscription_create(user=signed_in_user(request), data=data.validated_data)
         return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -90,7 +91,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet:
         unread = self.request.query_params.get("unread", "").lower() in ("1", "true", "yes")
-        return selectors.inbox_of(self.request.user, unread_only=unread and self.action == "list")
+        return selectors.inbox_of(signed_in_user(self.request), unread_only=unread and self.action == "list")
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -98,12 +99,12 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
     @action(detail=False, methods=["get"], pagination_class=None)
     def unread_count(self, request: Request) -> Response:
-        return Response({"unread": selectors.unread_count(request.user)})
+        return Response({"unread": selectors.unread_count(signed_in_user(request))})
 
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str) -> Response:
         notification = self.get_object()
-        services.notifications_mark_read(user=request.user, ids=[notification.pk])
+        services.notifications_mark_read(user=signed_in_user(request), ids=[notification.pk])
         notification.refresh_from_db()
         return Response(self.get_serializer(notification).data)
 
@@ -111,7 +112,9 @@ class NotificationViewSet(viewsets.GenericViewSet):
     def read_all(self, request: Request) -> Response:
         data = serializers.MarkReadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        marked = services.notifications_mark_read(user=request.user, ids=data.validated_data.get("ids"))
+        marked = services.notifications_mark_read(
+            user=signed_in_user(request), ids=data.validated_data.get("ids")
+        )
         return Response({"marked": marked})
 
 
@@ -129,7 +132,7 @@ class DeliveryViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_queryset(self) -> QuerySet:
-        return selectors.deliveries_of(self.request.user)
+        return selectors.deliveries_of(signed_in_user(self.request))
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -151,13 +154,15 @@ class PreferenceApi(APIView):
 
     @extend_schema(responses=serializers.PreferenceSerializer)
     def get(self, request: Request) -> Response:
-        return Response(serializers.PreferenceSerializer(services.preference_of(request.user)).data)
+        return Response(
+            serializers.PreferenceSerializer(services.preference_of(signed_in_user(request))).data
+        )
 
     @extend_schema(request=serializers.PreferenceSerializer, responses=serializers.PreferenceSerializer)
     def patch(self, request: Request) -> Response:
         data = serializers.PreferenceSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        preference = services.preference_update(user=request.user, data=data.validated_data)
+        preference = services.preference_update(user=signed_in_user(request), data=data.validated_data)
         return Response(serializers.PreferenceSerializer(preference).data)
 
 
@@ -175,12 +180,12 @@ class WebhookApi(APIView):
     def put(self, request: Request) -> Response:
         data = serializers.WebhookInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = services.webhook_endpoint_set(user=request.user, **data.validated_data)
+        endpoint = services.webhook_endpoint_set(user=signed_in_user(request), **data.validated_data)
         return Response(serializers.WebhookOutputSerializer(endpoint).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request) -> Response:
-        services.webhook_endpoint_delete(user=request.user)
+        services.webhook_endpoint_delete(user=signed_in_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -34,7 +34,8 @@ def _members(org_ids: Iterable[int | None], *, except_user: int | None = None) -
     wanted = {pk for pk in org_ids if pk}
     if not wanted:
         return []
-    return list(User.objects.filter(organization_id__in=wanted, is_active=True).exclude(pk=except_user))
+    members = User.objects.filter(organization_id__in=wanted, is_active=True)
+    return list(members.exclude(pk=except_user) if except_user is not None else members)
 
 
 def _recipients(users: Iterable[User], **context: Any) -> list[Recipient]:
@@ -70,7 +71,8 @@ def _new_listing(event: ReceivedEvent, aggregate: str, context: dict[str, Any]) 
     )
     facts = listing_facts(aggregate, snapshot, linked_ipc_codes=[code for codes in linked for code in codes])
     owner_org = event.data.get("owner_org_id")
-    followers, matched = [], []
+    followers: list[Recipient] = []
+    matched: list[Recipient] = []
     for subscription in matching_subscriptions(facts):
         if subscription.user.organization_id == owner_org and owner_org is not None:
             continue  # nobody needs to hear about their own organization's listing
@@ -207,7 +209,9 @@ def _offer(event: ReceivedEvent, fact: str) -> None:
     data = event.data
     context = {**_trading_context(data, fact), "reason_text": data.get("reason_text", "")}
     actor = data.get("actor_user_id")
-    actor_org = User.objects.filter(pk=actor).values_list("organization_id", flat=True).first()
+    actor_org = (
+        User.objects.filter(pk=actor).values_list("organization_id", flat=True).first() if actor else None
+    )
     buyer_acted = actor_org is not None and actor_org == data.get("buyer_org_id")
     if actor == data.get("buyer_user_id") or buyer_acted:
         users = _members([data.get("owner_org_id")], except_user=actor)

@@ -4,7 +4,7 @@ fan-out of one event into notifications, delivery attempts, digests, read marks 
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -272,7 +272,7 @@ def notifications_create(
     return len(rows)
 
 
-def _enqueue(queued: list[tuple[int, str, datetime | None]], now: datetime) -> None:
+def _enqueue(queued: Sequence[tuple[int, str, datetime | None]], now: datetime) -> None:
     from services.notify.tasks import delivery_schedule
 
     for pk, channel, due in queued:
@@ -481,56 +481,72 @@ def deliveries_requeue() -> int:
     return len(queued)
 
 
+def _digest_claim(*, user_id: int, now: datetime) -> tuple[uuid.UUID, list[Notification]]:
+    """Claim a user's waiting digest items in a short transaction: one sender per item, and a crashed
+    sender's claim runs out (`lease_until`), so the next run takes the items again."""
+    token = uuid.uuid4()
+    with transaction.atomic():
+        items = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(user_id=user_id, status=DeliveryStatus.DIGEST)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .order_by("created_at", "pk")
+        )
+        Notification.objects.filter(pk__in=[item.pk for item in items]).update(
+            claim=token, lease_until=now + timedelta(seconds=float(setting("NOTIFY_DELIVERY_LEASE_SECONDS")))
+        )
+    return token, items
+
+
 def digests_send(*, now: datetime | None = None) -> int:
     """One e-mail per user gathering their digest notifications; users in quiet hours get theirs next time.
-    Returns the number of digests sent."""
+    The items are claimed, the mail is sent with no transaction open (a slow mail server holds no row
+    lock), then the outcome is recorded for the claimed items. Returns the number of digests sent."""
     now = now or timezone.now()
     sent = 0
     user_ids = (
         Notification.objects.filter(status=DeliveryStatus.DIGEST).values_list("user_id", flat=True).distinct()
     )
     for user_id in list(user_ids):
+        user = User.objects.get(pk=user_id)
+        preference = preference_of(user)
+        if _in_quiet_hours(preference, now):
+            continue
+        token, items = _digest_claim(user_id=user_id, now=now)
+        if not items:
+            continue
+        subject, _blank, body = render_text("digest", preference.language, {"items": items}).partition("\n")
+        link = public_link(
+            "/api/v1/notifications/unsubscribe/"
+            + unsubscribe_token(user_id=user_id, subscription_id=None, digest=True)
+            + "/"
+        )
+        error = ""
+        try:
+            _email_send(
+                user=user, language=preference.language, subject=subject.strip(), body=body.strip(), link=link
+            )
+        except OSError as failure:
+            error = str(failure)[:500]
         with transaction.atomic():
-            user = User.objects.get(pk=user_id)
-            preference = preference_of(user)
-            if _in_quiet_hours(preference, now):
-                continue
-            items = list(
-                Notification.objects.select_for_update(skip_locked=True)
-                .filter(user_id=user_id, status=DeliveryStatus.DIGEST)
-                .order_by("created_at", "pk")
+            claimed = Notification.objects.filter(
+                pk__in=[item.pk for item in items], status=DeliveryStatus.DIGEST, claim=token
             )
-            if not items:
-                continue
-            subject, _blank, body = render_text("digest", preference.language, {"items": items}).partition(
-                "\n"
-            )
-            link = public_link(
-                "/api/v1/notifications/unsubscribe/"
-                + unsubscribe_token(user_id=user_id, subscription_id=None, digest=True)
-                + "/"
-            )
-            error = ""
-            try:
-                _email_send(
-                    user=user,
-                    language=preference.language,
-                    subject=subject.strip(),
-                    body=body.strip(),
-                    link=link,
-                )
-            except OSError as failure:
-                error = str(failure)[:500]
             DeliveryAttempt.objects.bulk_create(
-                DeliveryAttempt(notification=item, succeeded=not error, error=error) for item in items
+                DeliveryAttempt(
+                    notification=item,
+                    succeeded=not error,
+                    outcome=Outcome.DELIVERED if not error else Outcome.MAIL_FAILED,
+                    error=error,
+                )
+                for item in items
             )
             if error:
+                claimed.update(claim=None, lease_until=None)
                 logger.warning("digest for user %s not sent: %s", user_id, error)
                 continue
-            Notification.objects.filter(pk__in=[item.pk for item in items]).update(
-                status=DeliveryStatus.SENT, sent_at=now, attempts=1
-            )
-            sent += 1
+            claimed.update(status=DeliveryStatus.SENT, sent_at=now, attempts=1, claim=None, lease_until=None)
+        sent += 1
     return sent
 
 

@@ -27,7 +27,7 @@ def _ipc(codes: list[str]) -> dict[str, list[str]]:
 
 
 def _money(value: str | None) -> float | None:
-    return float(value) if value not in (None, "") else None
+    return float(value) if value else None
 
 
 def _suggest(title: str, keywords: list[str]) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from elastic_transport import ApiError, ConnectionError, ConnectionTimeout, ObjectApiResponse
+from elastic_transport import ConnectionError, ConnectionTimeout, ObjectApiResponse
+from elasticsearch import ApiError
 
 from market.events.catalogue import EVENT_TYPES, TOPICS, ListingFact
 from services.common.consumer import ConsumerSpec, PermanentError, ReceivedEvent

@@ -52,9 +52,13 @@ def published_rows(kind: str) -> QuerySet:
     """What is public now, with what its snapshot needs fetched in a fixed number of queries."""
     if kind == "expert":
         return Expert.objects.select_related("organization").filter(is_public=True).order_by("pk")
-    model = {"patent": Patent, "achievement": Achievement, "demand": Demand}[kind]
-    queryset = model.objects.select_related("owner").filter(status=ListingStatus.PUBLISHED).order_by("pk")
-    return queryset.prefetch_related("patents") if model is Achievement else queryset
+    if kind == "achievement":
+        achievements = Achievement.objects.prefetch_related("patents")
+        return achievements.select_related("owner").filter(status=ListingStatus.PUBLISHED).order_by("pk")
+    model = {"patent": Patent, "demand": Demand}[kind]
+    return (
+        model._default_manager.select_related("owner").filter(status=ListingStatus.PUBLISHED).order_by("pk")
+    )
 
 
 def _end_offsets(topic: str) -> dict[TopicPartition, int]:

@@ -30,7 +30,9 @@ def _engine(call: Any, **kwargs: Any) -> dict[str, Any]:
     except (TransportError, ApiError) as error:
         if isinstance(error, NotFoundError):
             raise
-        raise SearchUnavailable(_("Search is temporarily unavailable; please try again shortly.")) from error
+        raise SearchUnavailable(
+            str(_("Search is temporarily unavailable; please try again shortly."))
+        ) from error
 
 
 def search_raw(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Deliveries hold no database lock while they talk to the network, end by one total deadline, are sent by one
 worker at a time (a crashed worker's claim runs out), and webhooks run on a Celery queue of their own."""
 
+import asyncio
 import socket
 import threading
 import time
@@ -15,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from services.common.consumer import wait_until
+from services.common.embedded import free_port
 from services.notify import services
 from services.notify.models import Channel, DeliveryStatus, Notification, Outcome, WebhookEndpoint
 from services.notify.webhooks import WebhookResult
@@ -195,3 +197,71 @@ def test_webhooks_go_to_their_own_queue_and_e_mail_stays_on_the_default_one(
         assert len(webhook_receiver.requests) == 1
     finally:
         broker.delete(default_queue)
+
+
+def test_a_slow_mail_server_holds_no_row_lock_while_the_daily_digest_is_sent(cast, settings):
+    """The digest once kept its notifications locked while it talked to the mail server."""
+    from aiosmtpd.controller import Controller
+
+    in_flight, release = threading.Event(), threading.Event()
+
+    class SlowMailServer:
+        async def handle_DATA(self, server, session, envelope) -> str:
+            in_flight.set()
+            while not release.is_set():  # the test decides when the server answers
+                await asyncio.sleep(0.05)
+            return "250 OK"
+
+    controller = Controller(SlowMailServer(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = False, "", ""
+    user = cast.ent_member
+    user.email = "digest@example.org"
+    user.save()
+    items = [
+        Notification.objects.create(
+            event_id=f"evt-{uuid.uuid4()}",
+            event_type="market.patent.published.v1",
+            kind="listing_matched",
+            user=user,
+            channel=Channel.EMAIL,
+            subject=f"新匹配：电池 {n}",
+            body="…",
+            status=DeliveryStatus.DIGEST,
+        )
+        for n in range(2)
+    ]
+    sender: dict = {}
+
+    def send() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                sender["pid"] = cursor.fetchone()[0]
+            sender["sent"] = services.digests_send()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    try:
+        assert in_flight.wait(10), "the digest never reached the mail server"
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM notify_notification WHERE id = ANY(%s) FOR UPDATE NOWAIT",
+                [[item.pk for item in items]],
+            )
+            assert len(cursor.fetchall()) == 2
+            cursor.execute("SELECT state, xact_start FROM pg_stat_activity WHERE pid = %s", [sender["pid"]])
+            assert cursor.fetchone() == ("idle", None)
+        # a second run meanwhile finds the items claimed and sends nothing twice
+        assert services.digests_send() == 0
+    finally:
+        release.set()
+        thread.join(20)
+        controller.stop()
+    assert sender["sent"] == 1
+    statuses = Notification.objects.filter(pk__in=[i.pk for i in items]).values_list("status", flat=True)
+    assert set(statuses) == {DeliveryStatus.SENT}
