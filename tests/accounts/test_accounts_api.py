@@ -85,6 +85,26 @@ def test_refresh_rotates_and_a_reused_refresh_token_is_refused(cast) -> None:
     assert again.json()["refresh"] not in {first, second}
 
 
+def test_the_nightly_task_drops_expired_refresh_tokens_and_keeps_live_ones(cast) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from market.accounts.tasks import flush_expired_tokens
+
+    client = APIClient()
+    client.post(TOKEN, {"username": "ent_admin", "password": factories.PASSWORD})
+    client.post(TOKEN, {"username": "ent_member", "password": factories.PASSWORD})
+    assert OutstandingToken.objects.count() == 2
+    expired = OutstandingToken.objects.filter(user=cast.ent_admin)
+    expired.update(expires_at=timezone.now() - timedelta(minutes=1))
+    flush_expired_tokens()
+    assert list(OutstandingToken.objects.values_list("user__username", flat=True)) == ["ent_member"]
+    assert "accounts.flush_expired_tokens" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+
+
 class RefreshInThread(threading.Thread):
     """One refresh request on its own database connection, whose backend pid the test can watch."""
 

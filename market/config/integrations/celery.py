@@ -25,4 +25,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "trading-close-due-auctions": {"task": "trading.close_due_auctions", "schedule": AUCTION_CLOSE_INTERVAL},
     # audit: re-send outbox events that never reached the audit log (a broker lost them)
     "audit-outbox-reconcile": {"task": "audit.outbox_reconcile", "schedule": OUTBOX_RECONCILE_INTERVAL},
+    # accounts: drop expired refresh-token records (one per sign-in) and their blacklist entries, nightly
+    "accounts-flush-expired-tokens": {
+        "task": "accounts.flush_expired_tokens",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
