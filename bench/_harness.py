@@ -33,9 +33,10 @@ def scratch_database(name: str) -> Iterator[str]:
     os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + name
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "market.config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    # the settings need a key and hosts outside debug: a throw-away key for this run and its child processes
+    # the settings need a key and hosts outside debug: a throw-away key for this run and its child processes,
+    # and the host name of Django's test client, which the benchmarks call the API through
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
-    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
     # the throttle stays in the request path, with a rate no benchmark reaches
     os.environ.setdefault("THROTTLE_USER", "10000000/min")
     os.environ.setdefault("THROTTLE_ANON", "10000000/min")
