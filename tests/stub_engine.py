@@ -1,6 +1,7 @@
 """A stand-in for a search engine that hangs: answers `ANSWERS` requests on 127.0.0.1:`PORT`, then accepts
 connections and never replies (as the local engine did), until it is restarted. With `HUNG_ONCE` (a path),
-it hangs in its first life only: the file, written when it hangs, tells its next life to keep answering."""
+it hangs in its first life only: the file, written when it hangs, tells its next life to keep answering; that
+life opens its port only after `SLOW_START` seconds, as an engine loading its data does."""
 
 import os
 import threading
@@ -35,5 +36,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+if HUNG_ONCE and HUNG_ONCE.exists():
+    time.sleep(float(os.environ.get("SLOW_START", "0")))
 ThreadingHTTPServer.daemon_threads = True
 ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()

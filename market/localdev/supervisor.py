@@ -200,8 +200,8 @@ class Supervisor:
         finally:
             log.close()
         entry.started_at, entry.restart_at = time.monotonic(), None
-        return process
         entry.healthy_since_start, entry.misses, entry.next_probe = False, 0, 0.0
+        return process
 
     def _after_restart(self, spec: ProcessSpec) -> None:
         """Run the spec's catch-up commands in the background, in order; a missing or failing command is

@@ -187,7 +187,7 @@ def test_a_hung_engine_is_restarted_and_the_catch_up_commands_run_even_if_one_is
     engine = ProcessSpec(
         "broker",
         STUB_ENGINE,
-        {"PORT": str(port), "ANSWERS": "6", "HUNG_ONCE": str(tmp_path / "hung")},
+        {"PORT": str(port), "ANSWERS": "6", "HUNG_ONCE": str(tmp_path / "hung"), "SLOW_START": "1"},
         health=HealthCheck(
             probe=lambda: http_answers(f"http://127.0.0.1:{port}/", 0.3), interval=0.1, failures=3, startup=5
         ),
@@ -208,6 +208,9 @@ def test_a_hung_engine_is_restarted_and_the_catch_up_commands_run_even_if_one_is
     assert "failed with code 1: Unknown command: 'no_such_command_here'" in missing[1]
     assert "could not run" in absent[1]
     assert healed[1].endswith("done: healed 2")
+    # the restarted engine, slow to open its port, gets its start-up grace: its predecessor's misses are gone
+    assert len(running.said(r"^broker restarted")) == 1
+    assert len(running.said(r"failed its health check")) == 1
 
 
 def test_the_market_table_runs_a_webhook_worker_and_tells_consumers_to_back_off_when_idle(tmp_path):
