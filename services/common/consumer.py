@@ -428,7 +428,8 @@ class ConsumerRunner:
         """Poll; with the idle back-off on, an empty answer (while `idle`: no batch in flight) is followed by
         a wait (doubling up to `idle_backoff_ms`), and polls while idle do not block: on a broker that
         answers empty fetches at once, a long poll is a busy loop."""
-        timeout_ms = min(timeout_ms, IDLE_POLL_MS) if self._idle_wait_ms else timeout_ms
+        if self._idle_wait_ms and self._group_settled():
+            timeout_ms = min(timeout_ms, IDLE_POLL_MS)
         polled = self._rewind_rewritten(self._consumer.poll(timeout_ms=timeout_ms))  # type: ignore[union-attr]
         if polled or not idle or not self.idle_backoff_ms:
             self._idle_wait_ms = 0
@@ -436,6 +437,17 @@ class ConsumerRunner:
         self._idle_wait_ms = min(self.idle_backoff_ms, max(IDLE_FIRST_WAIT_MS, self._idle_wait_ms * 2))
         self._pause(self._idle_wait_ms / 1000, stop)
         return polled
+
+    def _group_settled(self) -> bool:
+        """Whether the consumer holds its partitions in a live group. Until it does, idle polls block again:
+        polls that return at once did not carry a rejoin through after the stand-in was killed and restarted
+        under `make run` (the consumers stayed out of their groups for good). A consumer without partitions
+        fetches nothing, so a blocking poll is no busy loop. kafka-python has no public call for this."""
+        consumer = self._consumer
+        coordinator = consumer._coordinator  # type: ignore[union-attr]
+        return bool(consumer.assignment()) and not (  # type: ignore[union-attr]
+            coordinator.coordinator_unknown() or coordinator.need_rejoin()
+        )
 
     def _rewind_rewritten(
         self, polled: dict[TopicPartition, list[ConsumerRecord]]

@@ -344,3 +344,31 @@ def test_an_idle_consumer_backs_off_and_still_handles_a_new_record_within_the_bo
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_an_idle_backing_off_consumer_rejoins_after_the_broker_restarts(cast, broker, tmp_path):
+    """Polls that do not block while idle must still let the consumer find the new coordinator and rejoin
+    its group when the broker comes back (seen under make run: it stayed out of its group for good)."""
+    _events(cast, 1)
+    relay_all(broker)
+    process = consumer_process(broker, "audit", tmp_path, CONSUMER_IDLE_BACKOFF_MS="250")
+    try:
+        assert wait_until(lambda: AuditEntry.objects.count() == 1, timeout=60)
+        time.sleep(float(os.environ.get("IDLE_S", "2")))  # idle: backing off
+        # the broker hangs past the consumer's session timeout, then is killed and started again, as the
+        # local supervisor does with a hung stand-in
+        os.kill(broker.process.pid, signal.SIGSTOP)
+        time.sleep(float(os.environ.get("HANG_S", "12")))
+        os.killpg(broker.process.pid, signal.SIGKILL)
+        broker.process.wait(10)
+        broker.process = None
+        broker.start()
+        total = _events(cast, 2)
+        relay_all(broker)
+        assert wait_until(lambda: AuditEntry.objects.count() == total, timeout=45, interval=0.1), (
+            f"{AuditEntry.objects.count()} of {total} events recorded after the broker restart"
+        )
+        assert process.poll() is None
+    finally:
+        process.kill()
+        process.wait(10)
