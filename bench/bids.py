@@ -67,7 +67,7 @@ def _in_threads(work) -> None:
         thread.join()
 
 
-def bidding(auctions: list, bidders: list, total: int) -> dict[str, int]:
+def bidding(auctions: list, bidders: list, total: int) -> dict[str, float]:
     """`total` accepted bids from THREADS bidders on the given auctions (random choice per bid)."""
     from market.common.errors import ApplicationError
     from market.trading.models import Auction

@@ -9,6 +9,7 @@ import argparse
 import logging
 import os
 from datetime import date
+from typing import Any
 from unittest import mock
 
 from _harness import broker, report, scratch_database, timed
@@ -135,7 +136,7 @@ def api_write_cost(count: int) -> dict[str, float]:
             assert response.status_code == 201, response.content
 
     create_many()  # warm-up: imports, caches, connections
-    rounds = {"on": [], "off": []}
+    rounds: dict[str, list[float]] = {"on": [], "off": []}
     for _ in range(3):  # interleaved, so drift in machine load hits both sides alike
         rounds["on"].append(timed(create_many))
         with mock.patch.object(services, "publish", lambda event: None):
@@ -155,7 +156,7 @@ def main() -> None:
     events, creates = (3000, 100) if args.quick else (20000, 400)
     logging.disable(logging.WARNING)
     with scratch_database(f"bench_relay_{os.getpid()}"), broker() as running:
-        figures = {"events": events, "api_creates": creates}
+        figures: dict[str, Any] = {"events": events, "api_creates": creates}
         figures.update(relay_throughput(running, events))
         figures.update(api_write_cost(creates))
     figures["goal_relay_vs_raw_ge_0_7"] = figures["relay_vs_raw"] >= 0.7
