@@ -3,7 +3,6 @@ registration input, and members."""
 
 import queue
 import threading
-import time
 
 import pytest
 from django.conf import settings
@@ -15,6 +14,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from market.accounts.models import Organization, User
 from market.events.models import OutboxEvent
 from tests import factories
+from tests.locks import wait_until_blocked
 
 pytestmark = pytest.mark.django_db
 
@@ -122,17 +122,6 @@ class RefreshInThread(threading.Thread):
             self.status = APIClient().post(REFRESH, {"refresh": self.refresh}, format="json").status_code
         finally:
             connections.close_all()
-
-
-def wait_until_blocked(pid: int) -> None:
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [pid])
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.01)
-    raise AssertionError(f"backend {pid} never waited for the refresh token's row")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,7 +4,6 @@ nothing at all; bad input is refused naming the field; two people acting at once
 import json
 import queue
 import threading
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,6 +20,7 @@ from market.common.errors import Conflict
 from market.events import publishing
 from market.events.models import OutboxEvent
 from tests import factories
+from tests.locks import wait_until_blocked
 
 pytestmark = pytest.mark.django_db
 
@@ -583,18 +583,6 @@ class Worker(threading.Thread):
         assert isinstance(self.error, Conflict), repr(self.error)
         assert self.error.code == "invalid_transition"
         return "conflict"
-
-
-def wait_until_blocked(pid: int) -> None:
-    """Until the backend `pid` waits for a lock held by another session."""
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [pid])
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.01)
-    raise AssertionError(f"backend {pid} never blocked on the row lock")
 
 
 def race_in_order(patent: Patent, first: Worker, second: Worker) -> tuple[str, str]:
