@@ -35,9 +35,9 @@ from services.notify.models import (
 from services.notify.rendering import public_link, render_message, render_text
 from services.notify.selectors import listing_as_seen_by, organization_visible
 from services.notify.webhooks import (
+    DeliveryResult,
     ResolutionTimeout,
     UrlRefusal,
-    WebhookResult,
     WebhookUrlRefused,
     secret_generate,
     webhook_post,
@@ -320,23 +320,18 @@ def _webhook_payload(notification: Notification) -> dict[str, Any]:
     }
 
 
-def _email_attempt(notification: Notification) -> WebhookResult:
+def _email_attempt(*, user: User, language: str, subject: str, body: str, link: str) -> DeliveryResult:
+    """Send one e-mail; a failure of the mail server is an outcome, not an exception."""
     try:
-        _email_send(
-            user=notification.user,
-            language=notification.language,
-            subject=notification.subject,
-            body=notification.body,
-            link=unsubscribe_url(notification),
-        )
+        _email_send(user=user, language=language, subject=subject, body=body, link=link)
     except OSError as error:  # smtplib.SMTPException is an OSError
-        return WebhookResult(Outcome.MAIL_FAILED, detail=str(error)[:500])
-    return WebhookResult(Outcome.DELIVERED)
+        return DeliveryResult(Outcome.MAIL_FAILED, detail=str(error)[:500])
+    return DeliveryResult(Outcome.DELIVERED)
 
 
-def _webhook_attempt(notification: Notification, endpoint: WebhookEndpoint | None) -> WebhookResult:
+def _webhook_attempt(notification: Notification, endpoint: WebhookEndpoint | None) -> DeliveryResult:
     if endpoint is None or not endpoint.is_active:
-        return WebhookResult(Outcome.ENDPOINT_DISABLED)
+        return DeliveryResult(Outcome.ENDPOINT_DISABLED)
     return webhook_post(
         url=endpoint.url,
         secret=endpoint.secret,
@@ -353,6 +348,11 @@ def retry_delay(attempts: int) -> float:
     return min(base * 2 ** (attempts - 1), float(setting("NOTIFY_RETRY_MAX_SECONDS")))
 
 
+def _lease_end(now: datetime) -> datetime:
+    """When a claim taken `now` runs out if its worker never reports back (it died while sending)."""
+    return now + timedelta(seconds=float(setting("NOTIFY_DELIVERY_LEASE_SECONDS")))
+
+
 def _delivery_claim(notification_id: int) -> tuple[Notification, uuid.UUID] | None:
     """Claim a due delivery for this worker with one conditional UPDATE (its own short transaction): a pending
     delivery that is due, or one whose previous claim ran out (that worker died). Two workers given the same
@@ -367,7 +367,7 @@ def _delivery_claim(notification_id: int) -> tuple[Notification, uuid.UUID] | No
         .update(
             status=DeliveryStatus.SENDING,
             claim=token,
-            lease_until=now + timedelta(seconds=float(setting("NOTIFY_DELIVERY_LEASE_SECONDS"))),
+            lease_until=_lease_end(now),
         )
     )
     if not claimed:
@@ -376,7 +376,7 @@ def _delivery_claim(notification_id: int) -> tuple[Notification, uuid.UUID] | No
 
 
 def _delivery_record(
-    notification: Notification, token: uuid.UUID, result: WebhookResult, started: float
+    notification: Notification, token: uuid.UUID, result: DeliveryResult, started: float
 ) -> float | None:
     """Log the attempt and settle the delivery, in one short transaction after the network is done. Only the
     claim's holder settles it: if the lease ran out and another worker took over, that worker decides."""
@@ -440,7 +440,13 @@ def notification_deliver(*, notification_id: int) -> float | None:
     notification, token = claim
     started = time.monotonic()
     if notification.channel == Channel.EMAIL:
-        result = _email_attempt(notification)
+        result = _email_attempt(
+            user=notification.user,
+            language=notification.language,
+            subject=notification.subject,
+            body=notification.body,
+            link=unsubscribe_url(notification),
+        )
     else:
         endpoint = WebhookEndpoint.objects.filter(user_id=notification.user_id).first()
         result = _webhook_attempt(notification, endpoint)
@@ -493,7 +499,7 @@ def _digest_claim(*, user_id: int, now: datetime) -> tuple[uuid.UUID, list[Notif
             .order_by("created_at", "pk")
         )
         Notification.objects.filter(pk__in=[item.pk for item in items]).update(
-            claim=token, lease_until=now + timedelta(seconds=float(setting("NOTIFY_DELIVERY_LEASE_SECONDS")))
+            claim=token, lease_until=_lease_end(now)
         )
     return token, items
 
@@ -521,29 +527,22 @@ def digests_send(*, now: datetime | None = None) -> int:
             + unsubscribe_token(user_id=user_id, subscription_id=None, digest=True)
             + "/"
         )
-        error = ""
-        try:
-            _email_send(
-                user=user, language=preference.language, subject=subject.strip(), body=body.strip(), link=link
-            )
-        except OSError as failure:
-            error = str(failure)[:500]
+        result = _email_attempt(
+            user=user, language=preference.language, subject=subject.strip(), body=body.strip(), link=link
+        )
         with transaction.atomic():
             claimed = Notification.objects.filter(
                 pk__in=[item.pk for item in items], status=DeliveryStatus.DIGEST, claim=token
             )
             DeliveryAttempt.objects.bulk_create(
                 DeliveryAttempt(
-                    notification=item,
-                    succeeded=not error,
-                    outcome=Outcome.DELIVERED if not error else Outcome.MAIL_FAILED,
-                    error=error,
+                    notification=item, succeeded=result.ok, outcome=result.outcome, error=result.detail
                 )
                 for item in items
             )
-            if error:
+            if not result.ok:
                 claimed.update(claim=None, lease_until=None)
-                logger.warning("digest for user %s not sent: %s", user_id, error)
+                logger.warning("digest for user %s not sent: %s", user_id, result.detail)
                 continue
             claimed.update(status=DeliveryStatus.SENT, sent_at=now, attempts=1, claim=None, lease_until=None)
         sent += 1

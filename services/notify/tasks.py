@@ -13,26 +13,15 @@ from services.notify.models import Channel
 
 def delivery_schedule(notification_id: int, *, channel: str, countdown: float = 0.0) -> None:
     """Queue one delivery attempt: webhooks on their own queue, e-mail on the default one."""
-    if channel == Channel.WEBHOOK:
-        deliver_webhook.apply_async(
-            (notification_id,), countdown=countdown, queue=setting("NOTIFY_WEBHOOK_QUEUE")
-        )
-    else:
-        deliver.apply_async((notification_id,), countdown=countdown)
+    routing = {"queue": setting("NOTIFY_WEBHOOK_QUEUE")} if channel == Channel.WEBHOOK else {}
+    deliver.apply_async((notification_id, channel), countdown=countdown, **routing)
 
 
 @shared_task(name="notify.deliver", acks_late=True, ignore_result=True)
-def deliver(notification_id: int) -> None:
+def deliver(notification_id: int, channel: str = Channel.EMAIL) -> None:
     delay = services.notification_deliver(notification_id=notification_id)
     if delay is not None:
-        delivery_schedule(notification_id, channel=Channel.EMAIL, countdown=delay)
-
-
-@shared_task(name="notify.deliver_webhook", acks_late=True, ignore_result=True)
-def deliver_webhook(notification_id: int) -> None:
-    delay = services.notification_deliver(notification_id=notification_id)
-    if delay is not None:
-        delivery_schedule(notification_id, channel=Channel.WEBHOOK, countdown=delay)
+        delivery_schedule(notification_id, channel=channel, countdown=delay)
 
 
 @shared_task(name="notify.requeue_overdue", ignore_result=True)

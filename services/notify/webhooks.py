@@ -198,7 +198,9 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 @dataclass(frozen=True)
-class WebhookResult:
+class DeliveryResult:
+    """What one delivery attempt (a webhook request, or an e-mail) came to."""
+
     outcome: Outcome
     status_code: int | None = None
     #: for the server's log and the admin only, never shown to the user
@@ -282,7 +284,7 @@ def _connection(target: Target, deadline: Deadline) -> http.client.HTTPConnectio
 
 def webhook_post(
     *, url: str, secret: str, payload: dict, delivery_id: str, event_id: str, timeout: float
-) -> WebhookResult:
+) -> DeliveryResult:
     """POST the payload as JSON with its signature, within `timeout` seconds in all; a 2xx answer is success,
     anything else (a redirect included) a failure."""
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
@@ -300,11 +302,11 @@ def webhook_post(
     try:
         target = webhook_target(url, timeout=deadline.remaining())
     except WebhookUrlRefused as refusal:
-        return WebhookResult(Outcome.REFUSED_ADDRESS, detail=f"refused: {refusal.reason}")
+        return DeliveryResult(Outcome.REFUSED_ADDRESS, detail=f"refused: {refusal.reason}")
     except ResolutionTimeout:
-        return WebhookResult(Outcome.TIMEOUT, detail="name lookup timed out")
+        return DeliveryResult(Outcome.TIMEOUT, detail="name lookup timed out")
     except OSError as error:
-        return WebhookResult(Outcome.CONNECTION_FAILED, detail=f"name lookup failed: {error}")
+        return DeliveryResult(Outcome.CONNECTION_FAILED, detail=f"name lookup failed: {error}")
     connection = _connection(target, deadline)
     try:
         with deadline:
@@ -313,9 +315,9 @@ def webhook_post(
     except (OSError, http.client.HTTPException) as error:
         timed_out = deadline.expired or isinstance(error, TimeoutError)
         outcome = Outcome.TIMEOUT if timed_out else Outcome.CONNECTION_FAILED
-        return WebhookResult(outcome, detail=f"{target.address}: {error!r}"[:500])
+        return DeliveryResult(outcome, detail=f"{target.address}: {error!r}"[:500])
     finally:
         connection.close()
     if 200 <= status < 300:
-        return WebhookResult(Outcome.DELIVERED, status)
-    return WebhookResult(Outcome.HTTP_ERROR, status, detail=f"HTTP {status}")
+        return DeliveryResult(Outcome.DELIVERED, status)
+    return DeliveryResult(Outcome.HTTP_ERROR, status, detail=f"HTTP {status}")

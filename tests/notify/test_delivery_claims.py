@@ -19,7 +19,7 @@ from services.common.consumer import wait_until
 from services.common.embedded import free_port
 from services.notify import services
 from services.notify.models import Channel, DeliveryStatus, Notification, Outcome, WebhookEndpoint
-from services.notify.webhooks import WebhookResult
+from services.notify.webhooks import DeliveryResult
 from tests.notify.conftest import celery_queues, running_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -154,7 +154,7 @@ def test_a_claim_left_by_a_crashed_worker_runs_out_and_the_sweep_sends_the_deliv
     assert delivery.status == DeliveryStatus.SENT and len(webhook_receiver.requests) == 1
     # the dead worker's claim can no longer settle the delivery
     _notification, token = crashed
-    failed = WebhookResult(Outcome.CONNECTION_FAILED)
+    failed = DeliveryResult(Outcome.CONNECTION_FAILED)
     assert services._delivery_record(delivery, token, failed, time.monotonic()) is None
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
