@@ -3,12 +3,12 @@
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.throttling import BaseThrottle
 
-from market.common.errors import ApplicationError, error_body
+from market.common.errors import ApplicationError, error_response
 
 
 def client_address(request: HttpRequest) -> str:
@@ -40,9 +40,5 @@ def lockout_response(
     error format under /api/, the plain message on the admin's sign-in page."""
     error = account_locked()
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            error_body(error.code, error.message),
-            status=error.status_code,
-            json_dumps_params={"ensure_ascii": False},
-        )
+        return error_response(error.code, error.message, error.status_code)
     return HttpResponse(error.message, status=error.status_code, content_type="text/plain; charset=utf-8")

@@ -73,6 +73,13 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
+def error_response(code: str, message: str, status_code: int) -> JsonResponse:
+    """The error format answered outside DRF's views (middleware, django-axes), Chinese left unescaped."""
+    return JsonResponse(
+        error_body(code, message), status=status_code, json_dumps_params={"ensure_ascii": False}
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, str(exc.message), _flatten(exc.fields)), status=exc.status_code)
@@ -135,9 +142,7 @@ class ApiErrorFormatMiddleware:
         status_code = response.status_code
         code = _STATUS_CODES.get(status_code, "error" if status_code < 500 else "server_error")
         message = _ERROR_MESSAGES.get(code) or HTTPStatus(status_code).phrase
-        return JsonResponse(
-            error_body(code, str(message)), status=status_code, json_dumps_params={"ensure_ascii": False}
-        )
+        return error_response(code, str(message), status_code)
 
 
 _ERROR_MESSAGES = {

@@ -31,6 +31,7 @@ from cloudevents.v1.http import CloudEvent
 from cloudevents.v1.kafka import to_binary
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from kafka import KafkaProducer
 from kafka.errors import (
@@ -282,7 +283,7 @@ class OutboxRelay:
         age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
         UNSENT.set(count)
         OLDEST_UNSENT_AGE.set(age)
-        SET_ASIDE.set(OutboxEvent.objects.filter(set_aside_at__isnull=False, sent_at__isnull=True).count())
+        SET_ASIDE.set(set_aside_rows().count())
         return count, age
 
     def run(
@@ -323,7 +324,8 @@ class OutboxRelay:
             self.close()
 
 
-def _set_aside(ids: list[str] | None) -> Any:
+def set_aside_rows(ids: list[str] | None = None) -> QuerySet[OutboxEvent]:
+    """The rows the relay set aside and nobody has retried or discarded yet (those of `ids`, or all)."""
     rows = OutboxEvent.objects.filter(set_aside_at__isnull=False, sent_at__isnull=True)
     return rows.filter(id__in=ids) if ids is not None else rows
 
@@ -332,11 +334,11 @@ def outbox_set_aside_retry(*, ids: list[str] | None) -> int:
     """Give set-aside rows (all when `ids` is None) back to the relay, e.g. after the broker's limit was
     raised; one that still cannot be sent is set aside again."""
     with transaction.atomic():
-        return _set_aside(ids).update(set_aside_at=None, set_aside_reason="")
+        return set_aside_rows(ids).update(set_aside_at=None, set_aside_reason="")
 
 
 def outbox_set_aside_discard(*, ids: list[str]) -> int:
     """Give up on set-aside rows for good: marked sent without being sent (their reason stays), which releases
     the later rows of their keys. The reconciler leaves them alone."""
     with transaction.atomic():
-        return _set_aside(ids).update(sent_at=timezone.now())
+        return set_aside_rows(ids).update(sent_at=timezone.now())

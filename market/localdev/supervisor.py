@@ -21,14 +21,6 @@ from pathlib import Path
 Say = Callable[[str], None]
 
 
-def stop_on_signals() -> threading.Event:
-    """An event set by Ctrl-C (SIGINT) or SIGTERM: the only ways the supervisor stops its processes."""
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
-
-
 @dataclass(frozen=True)
 class Backoff:
     """Delay before restart number n (counted since the process last ran fine): initial · factor^(n-1),

@@ -105,14 +105,7 @@ def search_run(params: SearchParams) -> dict[str, Any]:
 
 
 def suggest_run(prefix: str, size: int) -> list[dict[str, Any]]:
-    answer = _engine(
-        _reads().search,
-        index=all_aliases(),
-        ignore_unavailable=True,
-        allow_no_indices=True,
-        timeout=f"{settings.SEARCH_ENGINE_TIMEOUT_MS}ms",
-        **suggest_body(prefix, size),
-    )
+    answer = search_raw(suggest_body(prefix, size))
     seen: set[tuple[str, int]] = set()
     suggestions = []
     for option in answer.get("suggest", {}).get("titles", [{}])[0].get("options", []):

@@ -5,7 +5,8 @@ import json
 import sys
 from pathlib import Path
 
-from market.localdev.supervisor import Backoff, ProcessSpec, Supervisor, stop_on_signals
+from market.common.shutdown import stop_on_signals
+from market.localdev.supervisor import Backoff, ProcessSpec, Supervisor
 
 table, log_dir = json.loads(sys.argv[1]), Path(sys.argv[2])
 stop = stop_on_signals()

@@ -15,9 +15,10 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from market.common.shutdown import stop_on_signals
 from market.config.env import REPO_ROOT
 from market.localdev.processes import market_processes
-from market.localdev.supervisor import Supervisor, stop_on_signals
+from market.localdev.supervisor import Supervisor
 from services.common.embedded import EmbeddedBroker, free_port
 
 

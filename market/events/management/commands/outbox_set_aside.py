@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from market.events.models import OutboxEvent
-from market.events.relay import outbox_set_aside_discard, outbox_set_aside_retry
+from market.events.relay import outbox_set_aside_discard, outbox_set_aside_retry, set_aside_rows
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, action: str, ids: list[str], every: bool, **options: Any) -> None:
         if action == "list":
-            rows = OutboxEvent.objects.filter(set_aside_at__isnull=False, sent_at__isnull=True)
+            rows = set_aside_rows()
             for row in rows.order_by("created_at", "id"):
                 held = OutboxEvent.objects.filter(
                     key=row.key, sent_at__isnull=True, created_at__gt=row.created_at

@@ -1,13 +1,12 @@
 """`manage.py relay_outbox`: publish committed outbox rows to Kafka until SIGTERM/SIGINT."""
 
-import signal
-import threading
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from prometheus_client import start_http_server
 
+from market.common.shutdown import stop_on_signals
 from market.events.relay import OutboxRelay
 
 
@@ -27,9 +26,7 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, batch_size: int, retention: int, metrics_port: int | None, **options: Any
     ) -> None:
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+        stop = stop_on_signals()
         if metrics_port:
             start_http_server(metrics_port)
         self.stdout.write(f"relaying outbox to {','.join(settings.KAFKA_BOOTSTRAP_SERVERS)}")

@@ -1,13 +1,12 @@
-"""`manage.py run_consumer NAME`: run one worker until SIGTERM; exit 1 after too many consecutive failures."""
+"""`manage.py run_consumer NAME`: run one worker until SIGTERM or Ctrl-C; outages are waited out."""
 
-import signal
 import sys
-import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from prometheus_client import start_http_server
 
+from market.common.shutdown import stop_on_signals
 from services.common.consumer import ConsumerRunner
 from services.common.registry import CONSUMERS, consumer_spec
 
@@ -20,9 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics here")
 
     def handle(self, *args: Any, name: str, metrics_port: int | None, **options: Any) -> None:
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+        stop = stop_on_signals()
         if metrics_port:
             start_http_server(metrics_port)
         runner = ConsumerRunner(spec=consumer_spec(name))
