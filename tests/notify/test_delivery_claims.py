@@ -6,9 +6,10 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import redis
@@ -89,25 +90,34 @@ def _webhook_delivery(user, url: str) -> tuple[Notification, WebhookEndpoint]:
     return delivery, endpoint
 
 
+class OnItsOwnConnection(threading.Thread):
+    """Runs `work` in a thread with a database connection of its own, whose backend pid the test watches."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        super().__init__()
+        self.work = work
+        self.pid: int | None = None
+        self.result: Any = None
+        self.seconds = 0.0
+
+    def run(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.pid = cursor.fetchone()[0]
+            started = time.monotonic()
+            self.result = self.work()
+            self.seconds = time.monotonic() - started
+        finally:
+            connection.close()
+
+
 def test_a_slow_receiver_ends_at_the_deadline_and_no_row_is_locked_while_it_trickles(
     cast, settings, slow_receiver
 ):
     settings.NOTIFY_WEBHOOK_TIMEOUT = 3.0
     delivery, endpoint = _webhook_delivery(cast.ent_member, slow_receiver.url)
-    sender: dict = {}
-
-    def send() -> None:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                sender["pid"] = cursor.fetchone()[0]
-            started = time.monotonic()
-            sender["delay"] = services.notification_deliver(notification_id=delivery.pk)
-            sender["seconds"] = time.monotonic() - started
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=send)
+    thread = OnItsOwnConnection(lambda: services.notification_deliver(notification_id=delivery.pk))
     thread.start()
     try:
         assert slow_receiver.requested.wait(10), "the request never arrived"
@@ -120,7 +130,7 @@ def test_a_slow_receiver_ends_at_the_deadline_and_no_row_is_locked_while_it_tric
             cursor.execute(
                 "SELECT id FROM notify_webhookendpoint WHERE id = %s FOR UPDATE NOWAIT", [endpoint.pk]
             )
-            cursor.execute("SELECT state, xact_start FROM pg_stat_activity WHERE pid = %s", [sender["pid"]])
+            cursor.execute("SELECT state, xact_start FROM pg_stat_activity WHERE pid = %s", [thread.pid])
             assert cursor.fetchone() == ("idle", None)
         assert Notification.objects.get(pk=delivery.pk).status == DeliveryStatus.SENDING
         # a second worker handed the same delivery meanwhile leaves it alone
@@ -129,11 +139,11 @@ def test_a_slow_receiver_ends_at_the_deadline_and_no_row_is_locked_while_it_tric
         thread.join(20)
     assert not thread.is_alive()
 
-    assert sender["seconds"] < 3.0 + 1.5, sender  # the total deadline, not 2 s per byte for 40 s
+    assert thread.seconds < 3.0 + 1.5, thread.seconds  # the total deadline, not 2 s per byte for 40 s
     delivery.refresh_from_db()
     [attempt] = delivery.attempt_log.all()
     assert (attempt.outcome, attempt.status_code, attempt.succeeded) == ("timeout", None, False)
-    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1 and sender["delay"] > 0
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1 and thread.result > 0
     assert delivery.claim is None and delivery.lease_until is None
     assert slow_receiver.connections == 1
 
@@ -233,18 +243,7 @@ def test_a_slow_mail_server_holds_no_row_lock_while_the_daily_digest_is_sent(cas
         )
         for n in range(2)
     ]
-    sender: dict = {}
-
-    def send() -> None:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                sender["pid"] = cursor.fetchone()[0]
-            sender["sent"] = services.digests_send()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=send)
+    thread = OnItsOwnConnection(services.digests_send)
     thread.start()
     try:
         assert in_flight.wait(10), "the digest never reached the mail server"
@@ -254,7 +253,7 @@ def test_a_slow_mail_server_holds_no_row_lock_while_the_daily_digest_is_sent(cas
                 [[item.pk for item in items]],
             )
             assert len(cursor.fetchall()) == 2
-            cursor.execute("SELECT state, xact_start FROM pg_stat_activity WHERE pid = %s", [sender["pid"]])
+            cursor.execute("SELECT state, xact_start FROM pg_stat_activity WHERE pid = %s", [thread.pid])
             assert cursor.fetchone() == ("idle", None)
         # a second run meanwhile finds the items claimed and sends nothing twice
         assert services.digests_send() == 0
@@ -262,6 +261,6 @@ def test_a_slow_mail_server_holds_no_row_lock_while_the_daily_digest_is_sent(cas
         release.set()
         thread.join(20)
         controller.stop()
-    assert sender["sent"] == 1
+    assert thread.result == 1
     statuses = Notification.objects.filter(pk__in=[i.pk for i in items]).values_list("status", flat=True)
     assert set(statuses) == {DeliveryStatus.SENT}
