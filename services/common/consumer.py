@@ -151,6 +151,23 @@ def _position_after(record: ConsumerRecord) -> OffsetAndMetadata:
     return OffsetAndMetadata(record.offset + 1, _event_id(record), -1)
 
 
+def _log_rewritten(probe: KafkaConsumer, partition: TopicPartition, committed: OffsetAndMetadata) -> bool:
+    """Is the record before the committed offset gone past the log end, or another event than the one the
+    commit recorded (its metadata)? Below the log start it was removed by retention: nothing to compare."""
+    last = committed.offset - 1
+    probe.assign([partition])
+    if last >= probe.end_offsets([partition])[partition]:
+        return True
+    if last < probe.beginning_offsets([partition])[partition]:
+        return False
+    probe.seek(partition, last)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for record in probe.poll(timeout_ms=500).get(partition, []):
+            return _event_id(record) != committed.metadata
+    return False  # unreadable now: keep the committed position
+
+
 def _error_text(error: Exception) -> str:
     """What a dead letter says went wrong: an unexpected handler error keeps its type (a clue to the bug)."""
     return str(error) if isinstance(error, PermanentError) else f"{type(error).__name__}: {error}"
@@ -458,49 +475,37 @@ class ConsumerRunner:
         this poll brought from the old position."""
         assignment = set(self._consumer.assignment())  # type: ignore[union-attr]
         self._checked &= assignment
-        for partition in assignment - self._checked:
-            try:
-                committed = self._consumer.committed(partition, metadata=True)  # type: ignore[union-attr]
-                rewritten = committed is not None and self._log_rewritten(partition, committed)
-            except KafkaError as error:
-                logger.warning("%s: cannot check %s yet (%r)", self.spec.name, partition, error)
-                continue  # checked at a later poll
-            if rewritten:
-                REWINDS.labels(self.spec.name).inc()
-                logger.error(
-                    "%s: the log of %s no longer holds event %s under committed offset %s (the broker lost "
-                    "records); reading it again from the beginning",
-                    self.spec.name,
-                    partition,
-                    committed.metadata,
-                    committed.offset,
-                )
-                self._consumer.seek_to_beginning(partition)  # type: ignore[union-attr]
-                polled.pop(partition, None)
-            self._checked.add(partition)
-        return polled
-
-    def _log_rewritten(self, partition: TopicPartition, committed: OffsetAndMetadata) -> bool:
-        """Is the record before the committed offset gone past the log end, or another event than the one
-        the commit recorded? (Below the log start it was removed by retention: nothing to compare.)"""
-        if not committed.metadata:
-            return False
-        last = committed.offset - 1
-        probe = KafkaConsumer(bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False)
+        probe: KafkaConsumer | None = None  # one reader of the logs for every partition of this assignment
         try:
-            probe.assign([partition])
-            if last >= probe.end_offsets([partition])[partition]:
-                return True
-            if last < probe.beginning_offsets([partition])[partition]:
-                return False
-            probe.seek(partition, last)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                for record in probe.poll(timeout_ms=500).get(partition, []):
-                    return _event_id(record) != committed.metadata
-            return False  # unreadable now: keep the committed position
+            for partition in assignment - self._checked:
+                try:
+                    committed = self._consumer.committed(partition, metadata=True)  # type: ignore[union-attr]
+                    rewritten = False
+                    if committed is not None and committed.metadata:
+                        probe = probe or KafkaConsumer(
+                            bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False
+                        )
+                        rewritten = _log_rewritten(probe, partition, committed)
+                except KafkaError as error:
+                    logger.warning("%s: cannot check %s yet (%r)", self.spec.name, partition, error)
+                    continue  # checked at a later poll
+                if rewritten:
+                    REWINDS.labels(self.spec.name).inc()
+                    logger.error(
+                        "%s: the log of %s no longer holds event %s under committed offset %s (the broker "
+                        "lost records); reading it again from the beginning",
+                        self.spec.name,
+                        partition,
+                        committed.metadata,
+                        committed.offset,
+                    )
+                    self._consumer.seek_to_beginning(partition)  # type: ignore[union-attr]
+                    polled.pop(partition, None)
+                self._checked.add(partition)
         finally:
-            probe.close()
+            if probe is not None:
+                probe.close()
+        return polled
 
     def _run_batches(self, stop: threading.Event) -> int:
         """Batch mode: poll batch N+1 while a worker thread handles batch N; commit N's offsets as soon as
