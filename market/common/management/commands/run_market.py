@@ -9,12 +9,15 @@ Ctrl-C or SIGTERM stops them all by PID. PostgreSQL and Redis are expected to be
 import contextlib
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from market.catalog.models import Patent
 from market.common.shutdown import stop_on_signals
 from market.config.env import REPO_ROOT
 from market.localdev.processes import market_processes
@@ -36,7 +39,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, port: int, data_dir: Path, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        had_data = Patent.objects.exists()
         call_command("seed_market", if_empty=True)
+        # a new stand-in (a fresh clone, a deleted .run/) has empty indexes; data loaded now reaches them
+        # through its events, data loaded before must be indexed from the database
+        rebuild_search = had_data and not (data_dir / "noida").exists()
         broker = EmbeddedBroker(
             data_dir=data_dir / "noida",
             kafka_port=_port_or_free(19092),
@@ -61,6 +68,15 @@ class Command(BaseCommand):
         stop = stop_on_signals()
         try:
             supervisor.start()
+            if rebuild_search:
+                self.stdout.write("  Indexing the existing data for search (a new search engine)…")
+                subprocess.run(
+                    [sys.executable, str(REPO_ROOT / "manage.py"), "search_reindex", "--no-progress"],
+                    cwd=REPO_ROOT,
+                    env=environment,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
             self.stdout.write(
                 self.style.SUCCESS(f"\n  网上技术市场 3.0 is running:  http://127.0.0.1:{port}/\n")
             )
