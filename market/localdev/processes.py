@@ -59,7 +59,14 @@ def market_processes(
         ),
         ProcessSpec("relay", [*manage, "relay_outbox"]),
         *(
-            ProcessSpec(f"consumer {name}", [*manage, "run_consumer", name], consumer_environment)
+            ProcessSpec(
+                f"consumer {name}",
+                [*manage, "run_consumer", name],
+                # a static group member, as a pod name makes it in the cluster: restarted after a crash, the
+                # consumer takes its partitions back at once instead of waiting for the group to give up on
+                # its dead predecessor (the stand-in kept a restarted search consumer waiting for minutes)
+                {**consumer_environment, "CONSUMER_INSTANCE_ID": f"{name}-local"},
+            )
             for name in sorted(CONSUMERS)
         ),
         ProcessSpec(

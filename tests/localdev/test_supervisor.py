@@ -227,6 +227,8 @@ def test_the_market_table_runs_a_webhook_worker_and_tells_consumers_to_back_off_
     consumers = [spec for name, spec in table.items() if name.startswith("consumer ")]
     assert {spec.name for spec in consumers} >= {"consumer search", "consumer notify", "consumer audit"}
     assert all(spec.environment["CONSUMER_IDLE_BACKOFF_MS"] == "250" for spec in consumers)
+    instance_ids = [spec.environment["CONSUMER_INSTANCE_ID"] for spec in consumers]
+    assert len(set(instance_ids)) == len(consumers), "each consumer a static member of its own"
     tuned = market_processes(
         broker=broker, port=8000, data_dir=tmp_path, environ={"CONSUMER_IDLE_BACKOFF_MS": "50"}
     )
