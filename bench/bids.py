@@ -21,11 +21,11 @@ from _harness import report, scratch_database, timed
 THREADS = 8
 
 
-def _market(auctions: int) -> tuple[list, list]:
+def _market(count: int) -> tuple[list, list]:
     from django.utils import timezone
 
     from market.accounts.models import OrganizationType
-    from market.trading import services
+    from market.trading.services import auctions
     from tests import factories
 
     university = factories.organization(OrganizationType.UNIVERSITY)
@@ -33,9 +33,9 @@ def _market(auctions: int) -> tuple[list, list]:
     bidders = [factories.user(factories.organization(OrganizationType.ENTERPRISE)) for _ in range(THREADS)]
     now = timezone.now()
     opened = []
-    for _ in range(auctions):
+    for _ in range(count):
         patent = factories.patent(university)
-        auction = services.auction_open(
+        auction = auctions.auction_open(
             user=seller,
             listing_kind="patent",
             listing_id=patent.pk,
@@ -46,7 +46,7 @@ def _market(auctions: int) -> tuple[list, list]:
             snipe_window_minutes=0,
         )
         for bidder in bidders:
-            services.auction_register(auction=auction, user=bidder)
+            auctions.auction_register(auction=auction, user=bidder)
         opened.append(auction)
     return opened, bidders
 
@@ -71,7 +71,7 @@ def bidding(auctions: list, bidders: list, total: int) -> dict[str, float]:
     """`total` accepted bids from THREADS bidders on the given auctions (random choice per bid)."""
     from market.common.errors import ApplicationError
     from market.trading.models import Auction
-    from market.trading.services import bid_place
+    from market.trading.services.auctions import bid_place
 
     ids = [auction.pk for auction in auctions]
     accepted = itertools.count(1)

@@ -20,8 +20,9 @@ from market.common.apis import IsReviewer
 from market.common.filters import ParameterFilterBackend
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import CursorPagination
-from market.trading import filters, selectors, serializers, services
+from market.trading import filters, selectors, serializers
 from market.trading.models import Auction, Deal, DealMilestone, DealObjection, Offer, Proposal
+from market.trading.services import auctions, deals, offers, proposals
 
 
 def _parse(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
@@ -53,7 +54,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
         request=serializers.AuctionInputSerializer, responses={201: serializers.AuctionOutputSerializer}
     )
     def create(self, request: Request) -> Response:
-        auction = services.auction_open(
+        auction = auctions.auction_open(
             user=signed_in_user(request), **_parse(serializers.AuctionInputSerializer, request)
         )
         return Response(self.get_serializer(auction).data, status=status.HTTP_201_CREATED)
@@ -67,7 +68,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
         if request.method == "GET":
             queryset = selectors.registration_list(auction=auction, user=reader(request))
             return Response(serializers.RegistrationOutputSerializer(queryset, many=True).data)
-        registration, created = services.auction_register(auction=auction, user=signed_in_user(request))
+        registration, created = auctions.auction_register(auction=auction, user=signed_in_user(request))
         return Response(
             serializers.RegistrationOutputSerializer(registration).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -83,7 +84,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
     def confirm_deposit(self, request: Request, pk: str, registration_id: str) -> Response:
         """The owner confirms a bidder's deposit arrived."""
         registration = get_object_or_404(self.get_object().registrations, pk=registration_id)
-        registration = services.registration_confirm_deposit(
+        registration = auctions.registration_confirm_deposit(
             registration=registration, user=signed_in_user(request)
         )
         return Response(serializers.RegistrationOutputSerializer(registration).data)
@@ -101,7 +102,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
         if request.method == "GET":
             page = self.paginate_queryset(selectors.bid_history(auction=auction))
             return self.get_paginated_response(serializers.BidOutputSerializer(page, many=True).data)
-        bid = services.bid_place(
+        bid = auctions.bid_place(
             auction_id=auction.pk,
             user=signed_in_user(request),
             **_parse(serializers.BidInputSerializer, request),
@@ -135,7 +136,7 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
         request=serializers.OfferInputSerializer, responses={201: serializers.OfferOutputSerializer}
     )
     def create(self, request: Request) -> Response:
-        offer = services.offer_make(
+        offer = offers.offer_make(
             user=signed_in_user(request), **_parse(serializers.OfferInputSerializer, request)
         )
         return self._done(offer, status.HTTP_201_CREATED)
@@ -145,24 +146,20 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     def counter(self, request: Request, pk: str) -> Response:
         """Put a new amount on the table (only the side whose turn it is)."""
         data = _parse(serializers.CounterInputSerializer, request)
-        return self._done(
-            services.offer_counter(offer=self.get_object(), user=signed_in_user(request), **data)
-        )
+        return self._done(offers.offer_counter(offer=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(request=None, responses=serializers.OfferOutputSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str) -> Response:
         """Accept the amount on the table; a deal opens (with a public notice where the rules need one)."""
-        return self._done(services.offer_accept(offer=self.get_object(), user=signed_in_user(request)))
+        return self._done(offers.offer_accept(offer=self.get_object(), user=signed_in_user(request)))
 
     @extend_schema(request=serializers.DeclineInputSerializer, responses=serializers.OfferOutputSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str) -> Response:
         """End the negotiation with a structured reason."""
         data = _parse(serializers.DeclineInputSerializer, request)
-        return self._done(
-            services.offer_decline(offer=self.get_object(), user=signed_in_user(request), **data)
-        )
+        return self._done(offers.offer_decline(offer=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(
         responses=inline_serializer(
@@ -205,7 +202,7 @@ class DemandProposalsApi(GenericAPIView):
     )
     def post(self, request: Request, demand_id: int) -> Response:
         data = _parse(serializers.ProposalInputSerializer, request)
-        proposal = services.proposal_submit(
+        proposal = proposals.proposal_submit(
             demand=self._demand(demand_id), user=signed_in_user(request), **data
         )
         return Response(self.get_serializer(proposal).data, status=status.HTTP_201_CREATED)
@@ -222,14 +219,14 @@ class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=serializers.ProposalOutputSerializer)
     @action(detail=True, methods=["post"])
     def shortlist(self, request: Request, pk: str) -> Response:
-        proposal = services.proposal_shortlist(proposal=self.get_object(), user=signed_in_user(request))
+        proposal = proposals.proposal_shortlist(proposal=self.get_object(), user=signed_in_user(request))
         return Response(self.get_serializer(proposal).data)
 
     @extend_schema(request=None, responses=serializers.ProposalOutputSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str) -> Response:
         """Accept one shortlisted proposal; a deal opens."""
-        proposal = services.proposal_accept(proposal=self.get_object(), user=signed_in_user(request))
+        proposal = proposals.proposal_accept(proposal=self.get_object(), user=signed_in_user(request))
         return Response(self.get_serializer(proposal).data)
 
 
@@ -260,7 +257,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
         """contract_signed (either party, after any public notice), paid (the seller confirms receipt),
         completed (the buyer accepts delivery)."""
         data = _parse(serializers.AdvanceInputSerializer, request)
-        return self._done(services.deal_advance(deal=self.get_object(), user=signed_in_user(request), **data))
+        return self._done(deals.deal_advance(deal=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(
         request=serializers.RegistrationInputSerializer, responses=serializers.DealDetailSerializer
@@ -270,21 +267,21 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
         """The seller records the technology-contract registration (技术合同认定登记)."""
         data = _parse(serializers.RegistrationInputSerializer, request)
         return self._done(
-            services.deal_register_contract(deal=self.get_object(), user=signed_in_user(request), **data)
+            deals.deal_register_contract(deal=self.get_object(), user=signed_in_user(request), **data)
         )
 
     @extend_schema(request=serializers.CancelInputSerializer, responses=serializers.DealDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         data = _parse(serializers.CancelInputSerializer, request)
-        return self._done(services.deal_cancel(deal=self.get_object(), user=signed_in_user(request), **data))
+        return self._done(deals.deal_cancel(deal=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(request=serializers.BrokerInputSerializer, responses=serializers.DealDetailSerializer)
     @action(detail=True, methods=["post"])
     def broker(self, request: Request, pk: str) -> Response:
         """A party mandates a broker (a member of an approved intermediary) for its side."""
         data = _parse(serializers.BrokerInputSerializer, request)
-        deal = services.deal_broker_assign(
+        deal = deals.deal_broker_assign(
             deal=self.get_object(),
             user=signed_in_user(request),
             broker_id=data["broker_id"],
@@ -298,7 +295,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def milestones(self, request: Request, pk: str) -> Response:
         data = _parse(serializers.MilestoneInputSerializer, request)
-        milestone = services.deal_milestone_add(
+        milestone = deals.deal_milestone_add(
             deal=self.get_object(),
             user=signed_in_user(request),
             title=data["title"],
@@ -311,7 +308,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path=r"milestones/(?P<milestone_id>[0-9]+)/done")
     def milestone_done(self, request: Request, pk: str, milestone_id: str) -> Response:
         milestone = get_object_or_404(DealMilestone, pk=milestone_id, deal=self.get_object())
-        milestone = services.deal_milestone_done(milestone=milestone, user=signed_in_user(request))
+        milestone = deals.deal_milestone_done(milestone=milestone, user=signed_in_user(request))
         return Response(serializers.MilestoneSerializer(milestone).data)
 
     @extend_schema(
@@ -320,7 +317,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def documents(self, request: Request, pk: str) -> Response:
         data = _parse(serializers.DocumentInputSerializer, request)
-        document = services.deal_document_add(deal=self.get_object(), user=signed_in_user(request), **data)
+        document = deals.deal_document_add(deal=self.get_object(), user=signed_in_user(request), **data)
         return Response(serializers.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
 
@@ -339,7 +336,7 @@ class NoticeViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def objections(self, request: Request, pk: str) -> Response:
         data = _parse(serializers.ObjectionInputSerializer, request)
-        objection = services.objection_lodge(deal=self.get_object(), user=signed_in_user(request), **data)
+        objection = deals.objection_lodge(deal=self.get_object(), user=signed_in_user(request), **data)
         return Response(serializers.ObjectionSerializer(objection).data, status=status.HTTP_201_CREATED)
 
 
@@ -353,5 +350,5 @@ class ObjectionRulingApi(GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         objection = get_object_or_404(DealObjection, pk=pk)
         data = _parse(serializers.RulingInputSerializer, request)
-        objection = services.objection_rule(objection=objection, reviewer=signed_in_user(request), **data)
+        objection = deals.objection_rule(objection=objection, reviewer=signed_in_user(request), **data)
         return Response(self.get_serializer(objection).data)

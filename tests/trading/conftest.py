@@ -2,8 +2,8 @@
 
 import pytest
 
-from market.trading import services
 from market.trading.models import Auction
+from market.trading.services import auctions
 from tests import factories
 from tests.trading.helpers import open_auction
 
@@ -22,5 +22,5 @@ def auction(cast, patent) -> Auction:
 def signed_up(cast, auction) -> Auction:
     """The auction with both test enterprises signed up (no deposit required)."""
     for user in (cast.ent_member, cast.ent2_member):
-        services.auction_register(auction=auction, user=user)
+        auctions.auction_register(auction=auction, user=user)
     return auction

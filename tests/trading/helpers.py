@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from market.accounts.models import OrganizationType, User
 from market.events.models import OutboxEvent
-from market.trading import services
 from market.trading.models import Auction
+from market.trading.services import auctions
 from tests import factories
 
 
@@ -25,7 +25,7 @@ def open_auction(owner_user: User, listing: Any, **overrides: Any) -> Auction:
         "bid_increment": Decimal("1000.00"),
         **overrides,
     }
-    return services.auction_open(user=owner_user, **values)
+    return auctions.auction_open(user=owner_user, **values)
 
 
 def end_now(auction: Auction) -> None:

@@ -12,8 +12,9 @@ from market.catalog.models import NdaAcceptance
 from market.common.errors import ApplicationError
 from market.events.models import OutboxEvent
 from market.events.schemas import stored_snapshots
-from market.trading import services, tasks
+from market.trading import tasks
 from market.trading.models import Auction, AuctionStatus, Deal
+from market.trading.services import auctions
 from tests import factories
 from tests.trading.helpers import end_now, events_of, open_auction
 
@@ -105,7 +106,7 @@ def test_sign_up_requires_an_enterprise_and_the_owners_nda(cast, api):
 
 def test_deposit_must_be_confirmed_by_the_owner_before_bidding(cast, api, patent):
     auction = open_auction(cast.uni_member, patent, deposit_amount=Decimal("10000"))
-    registration, _ = services.auction_register(auction=auction, user=cast.ent_member)
+    registration, _ = auctions.auction_register(auction=auction, user=cast.ent_member)
     assert registration.deposit_status == "pending"
     blocked = _bid(api, cast.ent_member, auction, "100000")
     assert blocked.status_code == 403 and blocked.json()["error"]["code"] == "deposit_pending"
@@ -156,8 +157,8 @@ def test_bids_are_validated_against_the_current_price_and_increment(cast, api, s
 
 
 def test_bid_history_is_public_with_bidders_masked(cast, api, signed_up):
-    services.bid_place(auction_id=signed_up.pk, user=cast.ent_member, amount=Decimal("100000"))
-    services.bid_place(auction_id=signed_up.pk, user=cast.ent2_member, amount=Decimal("105000"))
+    auctions.bid_place(auction_id=signed_up.pk, user=cast.ent_member, amount=Decimal("100000"))
+    auctions.bid_place(auction_id=signed_up.pk, user=cast.ent2_member, amount=Decimal("105000"))
     response = api(None).get(f"/api/v1/auctions/{signed_up.pk}/bids/")
     assert response.status_code == 200
     results = response.json()["results"]
@@ -171,12 +172,12 @@ def test_bid_history_is_public_with_bidders_masked(cast, api, signed_up):
 def test_a_bid_in_the_last_minutes_extends_the_end(cast, signed_up):
     auction = signed_up
     far_end = auction.ends_at
-    services.bid_place(auction_id=auction.pk, user=cast.ent_member, amount=Decimal("100000"))
+    auctions.bid_place(auction_id=auction.pk, user=cast.ent_member, amount=Decimal("100000"))
     auction.refresh_from_db()
     assert auction.ends_at == far_end  # an hour left: no extension
     near_end = timezone.now() + timedelta(minutes=2)
     Auction.objects.filter(pk=auction.pk).update(ends_at=near_end)
-    bid = services.bid_place(auction_id=auction.pk, user=cast.ent2_member, amount=Decimal("101000"))
+    bid = auctions.bid_place(auction_id=auction.pk, user=cast.ent2_member, amount=Decimal("101000"))
     auction.refresh_from_db()
     assert auction.ends_at == bid.placed_at + timedelta(minutes=auction.extension_minutes)
     assert auction.ends_at > near_end and auction.scheduled_end == far_end
@@ -185,7 +186,7 @@ def test_a_bid_in_the_last_minutes_extends_the_end(cast, signed_up):
     # the timer leaves an extended auction alone until its new end
     Auction.objects.filter(pk=auction.pk).update(ends_at=timezone.now() + timedelta(seconds=30))
     assert tasks.close_due_auctions() == {"closed": 0, "failed": 0}
-    assert services.auction_close(auction_id=auction.pk) is None
+    assert auctions.auction_close(auction_id=auction.pk) is None
 
 
 def test_bids_after_the_end_or_before_the_start_are_refused(cast, api, signed_up, patent):
@@ -199,7 +200,7 @@ def test_bids_after_the_end_or_before_the_start_are_refused(cast, api, signed_up
         starts_at=timezone.now() + timedelta(hours=1),
         ends_at=timezone.now() + timedelta(hours=2),
     )
-    services.auction_register(auction=future, user=cast.ent_member)
+    auctions.auction_register(auction=future, user=cast.ent_member)
     early = _bid(api, cast.ent_member, future, "100000")
     assert early.status_code == 409 and early.json()["error"]["code"] == "auction_not_started"
 
@@ -207,9 +208,9 @@ def test_bids_after_the_end_or_before_the_start_are_refused(cast, api, signed_up
 def test_closing_picks_the_highest_bid_at_or_above_the_reserve(cast, patent):
     auction = open_auction(cast.uni_member, patent, reserve_price=Decimal("101000"))
     for user in (cast.ent_member, cast.ent2_member):
-        services.auction_register(auction=auction, user=user)
-    services.bid_place(auction_id=auction.pk, user=cast.ent_member, amount=Decimal("100000"))
-    services.bid_place(auction_id=auction.pk, user=cast.ent2_member, amount=Decimal("101000"))
+        auctions.auction_register(auction=auction, user=user)
+    auctions.bid_place(auction_id=auction.pk, user=cast.ent_member, amount=Decimal("100000"))
+    auctions.bid_place(auction_id=auction.pk, user=cast.ent2_member, amount=Decimal("101000"))
     end_now(auction)
     assert tasks.close_due_auctions() == {"closed": 1, "failed": 0}
     auction.refresh_from_db()
@@ -229,9 +230,9 @@ def test_closing_picks_the_highest_bid_at_or_above_the_reserve(cast, patent):
 @pytest.mark.parametrize(("bids", "reason"), [((), "no_bids"), (("100000",), "reserve_not_met")])
 def test_an_auction_without_a_qualifying_bid_fails(cast, patent, bids, reason):
     auction = open_auction(cast.uni_member, patent, reserve_price=Decimal("150000"))
-    services.auction_register(auction=auction, user=cast.ent_member)
+    auctions.auction_register(auction=auction, user=cast.ent_member)
     for amount in bids:
-        services.bid_place(auction_id=auction.pk, user=cast.ent_member, amount=Decimal(amount))
+        auctions.bid_place(auction_id=auction.pk, user=cast.ent_member, amount=Decimal(amount))
     end_now(auction)
     assert tasks.close_due_auctions() == {"closed": 0, "failed": 1}
     auction.refresh_from_db()
@@ -244,11 +245,11 @@ def test_an_auction_without_a_qualifying_bid_fails(cast, patent, bids, reason):
 def test_trading_events_carry_the_contract_fields_and_validate_against_their_snapshots(cast, patent):
     auction = open_auction(cast.uni_member, patent)
     for user in (cast.ent_member, cast.ent2_member):
-        services.auction_register(auction=auction, user=user)
-    services.bid_place(auction_id=auction.pk, user=cast.ent_member, amount=Decimal("100000"))
-    services.bid_place(auction_id=auction.pk, user=cast.ent2_member, amount=Decimal("101000"))
+        auctions.auction_register(auction=auction, user=user)
+    auctions.bid_place(auction_id=auction.pk, user=cast.ent_member, amount=Decimal("100000"))
+    auctions.bid_place(auction_id=auction.pk, user=cast.ent2_member, amount=Decimal("101000"))
     end_now(auction)
-    services.auction_close(auction_id=auction.pk)
+    auctions.auction_close(auction_id=auction.pk)
     required = {
         "market.auction.opened.v1": {
             "auction_id",

@@ -15,8 +15,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from market.trading import services
 from market.trading.models import Auction, AuctionStatus, Deal
+from market.trading.services import auctions
 from services.common.consumer import wait_until
 from tests import factories
 from tests.processes import child_database_url
@@ -43,9 +43,9 @@ def test_beat_and_two_workers_close_each_due_auction_exactly_once(cast, tmp_path
     unsold = open_auction(cast.uni_member, factories.patent(cast.university))
     winner, runner_up = enterprise_bidders(2)
     for user in (winner, runner_up):
-        services.auction_register(auction=sold, user=user)
-    services.bid_place(auction_id=sold.pk, user=runner_up, amount=Decimal("100000.00"))
-    services.bid_place(auction_id=sold.pk, user=winner, amount=Decimal("101000.00"))
+        auctions.auction_register(auction=sold, user=user)
+    auctions.bid_place(auction_id=sold.pk, user=runner_up, amount=Decimal("100000.00"))
+    auctions.bid_place(auction_id=sold.pk, user=winner, amount=Decimal("101000.00"))
     # both end in three seconds, as time passing would have it (bids this late would extend the end)
     Auction.objects.filter(pk__in=[sold.pk, unsold.pk]).update(ends_at=timezone.now() + timedelta(seconds=3))
 

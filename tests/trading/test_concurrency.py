@@ -11,8 +11,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from market.trading import services, tasks
+from market.trading import tasks
 from market.trading.models import Auction, AuctionStatus, Bid, Deal
+from market.trading.services import auctions
 from tests import factories
 from tests.trading.helpers import end_now, enterprise_bidders, events_of, open_auction
 
@@ -48,7 +49,7 @@ def test_200_bids_from_20_threads_then_closing_from_two_workers(cast, patent):
     auction = open_auction(cast.uni_member, patent, bid_increment=INCREMENT, reserve_price=Decimal("105000"))
     bidders = enterprise_bidders(THREADS)
     for user in bidders:
-        services.auction_register(auction=auction, user=user)
+        auctions.auction_register(auction=auction, user=user)
     outcomes: list[tuple[int, str, int, str]] = []
     lock = threading.Lock()
 
@@ -96,7 +97,7 @@ def test_200_bids_from_20_threads_then_closing_from_two_workers(cast, patent):
     # closing: two workers at once, then the beat task twice more
     end_now(auction)
     results: list[Auction | None] = []
-    _run_threads(lambda _: results.append(services.auction_close(auction_id=auction.pk)), 2)
+    _run_threads(lambda _: results.append(auctions.auction_close(auction_id=auction.pk)), 2)
     assert sum(result is not None for result in results) == 1
     assert tasks.close_due_auctions() == {"closed": 0, "failed": 0}
     assert tasks.close_due_auctions() == {"closed": 0, "failed": 0}
@@ -114,14 +115,14 @@ def test_200_bids_from_20_threads_then_closing_from_two_workers(cast, patent):
 
 def test_the_beat_task_run_by_two_workers_at_once_finishes_each_auction_once(cast):
     bidders = enterprise_bidders(2)
-    auctions = []
+    opened = []
     for number in range(6):
         auction = open_auction(cast.uni_member, factories.patent(cast.university))
         if number % 2 == 0:  # half get a winning bid, half none (they fail)
-            services.auction_register(auction=auction, user=bidders[0])
-            services.bid_place(auction_id=auction.pk, user=bidders[0], amount=Decimal("100000"))
+            auctions.auction_register(auction=auction, user=bidders[0])
+            auctions.bid_place(auction_id=auction.pk, user=bidders[0], amount=Decimal("100000"))
         end_now(auction)
-        auctions.append(auction)
+        opened.append(auction)
     totals: list[dict[str, int]] = []
     _run_threads(lambda _: totals.append(tasks.close_due_auctions()), 2)
 

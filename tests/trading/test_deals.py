@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from market.trading import services
 from market.trading.models import Deal, DealAudit, DealStage
+from market.trading.services import deals, offers
 from tests import factories
 from tests.trading.helpers import events_of
 
@@ -27,14 +27,14 @@ REGISTRATION = {
 def deal(cast) -> Deal:
     """A deal from an accepted offer on a patent without notice: university sells, enterprise buys."""
     patent = factories.patent(cast.university, price=None)
-    offer = services.offer_make(
+    offer = offers.offer_make(
         user=cast.ent_member,
         listing_kind="patent",
         listing_id=patent.pk,
         amount=Decimal("300000"),
         transaction_mode="transfer",
     )
-    services.offer_accept(offer=offer, user=cast.uni_member)
+    offers.offer_accept(offer=offer, user=cast.uni_member)
     return Deal.objects.get(offer=offer)
 
 
@@ -133,7 +133,7 @@ def test_the_happy_path_with_each_step_taken_by_the_right_party(cast, api, deal)
 
 
 def test_a_broker_takes_the_mandating_partys_steps_only(cast, api, deal):
-    services.deal_broker_assign(deal=deal, user=cast.uni_member, broker_id=cast.broker.pk, commission=None)
+    deals.deal_broker_assign(deal=deal, user=cast.uni_member, broker_id=cast.broker.pk, commission=None)
     assert _advance(api, cast.broker, deal, "contract_signed").status_code == 200
     assert _register(api, cast.broker, deal).status_code == 200  # the seller's filing, on its behalf
     assert _advance(api, cast.broker, deal, "paid").status_code == 200
@@ -143,7 +143,7 @@ def test_a_broker_takes_the_mandating_partys_steps_only(cast, api, deal):
 
 
 def test_registration_input_is_checked(cast, api, deal):
-    services.deal_advance(deal=deal, user=cast.ent_member, to="contract_signed")
+    deals.deal_advance(deal=deal, user=cast.ent_member, to="contract_signed")
     over = _register(api, cast.uni_member, deal, technology_transaction_value="300000.01")
     assert over.status_code == 400 and "technology_transaction_value" in over.json()["error"]["fields"]
     future = _register(
@@ -190,14 +190,14 @@ def test_milestones_and_documents_by_parties(cast, api, deal):
 def noticed(cast) -> Deal:
     """An accepted negotiated offer on a university's achievement: under public notice."""
     achievement = factories.achievement(cast.university, pricing_method="negotiated")
-    offer = services.offer_make(
+    offer = offers.offer_make(
         user=cast.ent_member,
         listing_kind="achievement",
         listing_id=achievement.pk,
         amount=Decimal("480000"),
         transaction_mode="licence_exclusive",
     )
-    services.offer_accept(offer=offer, user=cast.uni_member)
+    offers.offer_accept(offer=offer, user=cast.uni_member)
     return Deal.objects.get(offer=offer)
 
 
@@ -231,10 +231,8 @@ def test_objections_during_notice_and_the_ruling(cast, api, noticed):
 
 
 def test_an_upheld_objection_cancels_the_deal(cast, api, noticed):
-    objection = services.objection_lodge(deal=noticed, user=cast.gov_member, text="未履行集体决策程序")
-    services.objection_rule(
-        objection=objection, reviewer=cast.platform_admin, upheld=True, ruling="程序不合规"
-    )
+    objection = deals.objection_lodge(deal=noticed, user=cast.gov_member, text="未履行集体决策程序")
+    deals.objection_rule(objection=objection, reviewer=cast.platform_admin, upheld=True, ruling="程序不合规")
     noticed.refresh_from_db()
     assert noticed.stage == DealStage.CANCELLED and noticed.cancel_reason == "程序不合规"
     assert events_of("market.deal.cancelled.v1")[0]["actor_user_id"] == cast.platform_admin.pk

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from market.trading import services
 from market.trading.models import Deal, Offer
+from market.trading.services import offers
 from tests import factories
 from tests.trading.helpers import events_of
 
@@ -74,14 +74,14 @@ def test_offers_only_on_negotiable_published_listings_from_enterprises(cast, api
 
 
 def test_decline_records_a_structured_reason_owners_can_count(cast, api, achievement):
-    offer = services.offer_make(
+    offer = offers.offer_make(
         user=cast.ent_member,
         listing_kind="achievement",
         listing_id=achievement.pk,
         amount=Decimal("400000"),
         transaction_mode="transfer",
     )
-    services.offer_counter(offer=offer, user=cast.uni_member, amount=Decimal("900000"))
+    offers.offer_counter(offer=offer, user=cast.uni_member, amount=Decimal("900000"))
     url = f"/api/v1/offers/{offer.pk}/decline/"
     assert api(cast.ent_member).post(url, {"reason_code": "other"}, format="json").status_code == 400
     assert api(cast.ent_member).post(url, {"reason_code": "cheap"}, format="json").status_code == 400

@@ -1,0 +1,10 @@
+"""Writes for trading, one module per aggregate: auctions, offers, proposals (揭榜) and deals.
+
+Every function is one transaction that locks what it changes, checks who may act, and publishes each fact it
+creates through the outbox; permission checks live here so no caller can skip them.
+
+Concurrency: everything that happens to one auction (sign-ups, bids, closing) runs under a row lock of the
+auction, so bids are strictly ordered and closing happens once; a deal's stage changes lock the deal; offers
+and proposals lock their own row (proposal acceptance also locks the demand, so a demand accepts one).
+Unique constraints back every "only once" rule, so a second deal for the same auction cannot be stored even
+if the locks were bypassed."""

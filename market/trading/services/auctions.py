@@ -1,0 +1,363 @@
+"""Auctions (拍卖): opening, sign-up and deposits, bids, closing."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from market.accounts.models import User
+from market.catalog.models import (
+    Achievement,
+    NdaAcceptance,
+    Patent,
+)
+from market.common.errors import ApplicationError, Conflict, Forbidden
+from market.common.permissions import belongs_to, can_post_demand
+from market.events.catalogue import (
+    AuctionClosed,
+    AuctionDepositConfirmed,
+    AuctionFailed,
+    AuctionOpened,
+    AuctionRegistered,
+    BidOutbid,
+    BidPlaced,
+)
+from market.events.publishing import publish
+from market.trading.models import (
+    Auction,
+    AuctionRegistration,
+    AuctionStatus,
+    Bid,
+    DepositStatus,
+    FailureReason,
+)
+from market.trading.services.common import acting_org_id, listing_title, money, published_listing
+from market.trading.services.deals import deal_open
+
+
+def auction_open(
+    *,
+    user: User,
+    listing_kind: str,
+    listing_id: int,
+    starts_at: Any,
+    ends_at: Any,
+    starting_price: Decimal,
+    bid_increment: Decimal,
+    reserve_price: Decimal | None = None,
+    deposit_amount: Decimal = Decimal("0"),
+    snipe_window_minutes: int = 5,
+    extension_minutes: int = 5,
+    transaction_mode: str = "transfer",
+) -> Auction:
+    """The owner puts a published listing up for auction; one open auction per listing."""
+    listing = published_listing(listing_kind, listing_id)
+    if not belongs_to(user, listing.owner_id):
+        raise Forbidden(_("Only members of the owning organization auction this listing."))
+    errors: dict[str, list[str]] = {}
+    if ends_at <= starts_at:
+        errors["ends_at"] = [_("The auction must end after it starts.")]
+    elif ends_at <= timezone.now():
+        errors["ends_at"] = [_("The end time is in the past.")]
+    if reserve_price is not None and reserve_price < starting_price:
+        errors["reserve_price"] = [_("The reserve price cannot be below the starting price.")]
+    if errors:
+        raise ApplicationError(_("The submitted data is not valid."), code="invalid", fields=errors)
+    title = listing_title(listing)
+    try:
+        with transaction.atomic():
+            auction = Auction.objects.create(
+                listing_kind=listing_kind,
+                patent=listing if isinstance(listing, Patent) else None,
+                achievement=listing if isinstance(listing, Achievement) else None,
+                owner_id=listing.owner_id,
+                created_by=user,
+                title=title,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                scheduled_end=ends_at,
+                starting_price=starting_price,
+                reserve_price=reserve_price,
+                bid_increment=bid_increment,
+                deposit_amount=deposit_amount,
+                snipe_window_minutes=snipe_window_minutes,
+                extension_minutes=extension_minutes,
+                transaction_mode=transaction_mode,
+            )
+            publish(
+                AuctionOpened(
+                    aggregate="auction",
+                    aggregate_id=auction.pk,
+                    version=auction.version,
+                    auction_id=auction.pk,
+                    listing_kind=listing_kind,
+                    listing_id=listing.pk,
+                    listing_title=title,
+                    owner_org_id=listing.owner_id,
+                    starts_at=auction.starts_at.isoformat(),
+                    ends_at=auction.ends_at.isoformat(),
+                    starting_price=money(starting_price),
+                    bid_increment=money(bid_increment),
+                    deposit_amount=money(deposit_amount),
+                )
+            )
+    except IntegrityError as error:
+        raise Conflict(_("This listing already has an open auction."), code="auction_exists") from error
+    return auction
+
+
+def _lock_auction(auction_id: int) -> Auction:
+    """Lock the auction row, then read its leading bid in a separate query. Joining the bid into the locking
+    query would be wrong: when PostgreSQL waits for the lock it re-reads the locked row but keeps the joined
+    row of its old snapshot, so a bidder would see a stale leader."""
+    auction = Auction.objects.select_for_update().get(pk=auction_id)
+    auction.leading_bid = Bid.objects.get(pk=auction.leading_bid_id) if auction.leading_bid_id else None
+    return auction
+
+
+def _registration_fact(
+    fact_class: type[AuctionRegistered], auction: Auction, registration: AuctionRegistration, **extra: Any
+) -> AuctionRegistered:
+    return fact_class(
+        aggregate="auction",
+        aggregate_id=auction.pk,
+        version=auction.version,
+        auction_id=auction.pk,
+        registration_id=registration.pk,
+        bidder_org_id=registration.organization_id,
+        bidder_user_id=registration.user_id,
+        owner_org_id=auction.owner_id,
+        listing_title=auction.title,
+        deposit_status=registration.deposit_status,
+        **extra,
+    )
+
+
+def auction_register(*, auction: Auction, user: User) -> tuple[AuctionRegistration, bool]:
+    """An enterprise signs up to bid (once; signing up again returns the first registration). An achievement
+    with confidential details needs its owner's NDA accepted first."""
+    if not can_post_demand(user):
+        raise Forbidden(_("Only members of approved enterprises bid in auctions."))
+    org_id = acting_org_id(user)
+    existing = AuctionRegistration.objects.filter(auction=auction, organization_id=org_id).first()
+    if existing is not None:
+        return existing, False
+    achievement = auction.achievement
+    if (
+        achievement is not None
+        and achievement.nda_text
+        and not NdaAcceptance.objects.filter(achievement=achievement, user=user).exists()
+    ):
+        raise Conflict(
+            _("Accept the owner's non-disclosure agreement before signing up."), code="nda_required"
+        )
+    with transaction.atomic():
+        auction = _lock_auction(auction.pk)
+        if registration := AuctionRegistration.objects.filter(
+            auction=auction, organization_id=org_id
+        ).first():
+            return registration, False
+        if auction.status != AuctionStatus.OPEN or timezone.now() >= auction.ends_at:
+            raise Conflict(_("This auction has ended."), code="auction_closed")
+        last = auction.registrations.aggregate(last=Max("paddle_number"))["last"] or 0
+        registration = AuctionRegistration.objects.create(
+            auction=auction,
+            organization_id=org_id,
+            user=user,
+            paddle_number=last + 1,
+            deposit_status=DepositStatus.PENDING
+            if auction.deposit_amount > 0
+            else DepositStatus.NOT_REQUIRED,
+        )
+        publish(_registration_fact(AuctionRegistered, auction, registration))
+    return registration, True
+
+
+def registration_confirm_deposit(*, registration: AuctionRegistration, user: User) -> AuctionRegistration:
+    """The owner confirms it received the bidder's deposit; only then may the bidder bid."""
+    with transaction.atomic():
+        auction = _lock_auction(registration.auction_id)
+        if not belongs_to(user, auction.owner_id):
+            raise Forbidden(_("Only the auction's owner confirms deposits."))
+        registration = AuctionRegistration.objects.get(pk=registration.pk)
+        if registration.deposit_status != DepositStatus.PENDING:
+            raise Conflict(
+                _("This registration has no deposit awaiting confirmation."), code="no_deposit_pending"
+            )
+        registration.deposit_status = DepositStatus.CONFIRMED
+        registration.save(update_fields=["deposit_status", "updated_at"])
+        publish(_registration_fact(AuctionDepositConfirmed, auction, registration, actor_user_id=user.pk))
+    return registration
+
+
+def _too_low(minimum: Decimal) -> None:
+    raise Conflict(
+        _("The bid must be at least %(minimum)s.") % {"minimum": money(minimum)},
+        code="bid_too_low",
+        fields={"amount": [_("At least %(minimum)s.") % {"minimum": money(minimum)}]},
+    )
+
+
+def bid_place(*, auction_id: int, user: User, amount: Decimal) -> Bid:
+    """Place a bid under the auction's row lock: the minimum is computed from the committed top bid, so two
+    bids can never both be accepted at the same price, and each accepted bid exceeds the one before by at
+    least the increment. A bid in the last minutes moves the end (anti-sniping)."""
+    if not can_post_demand(user):
+        raise Forbidden(_("Only members of approved enterprises bid in auctions."))
+    org_id = acting_org_id(user)
+    # the minimum only ever rises: a bid below the committed minimum is refused without queueing for the lock
+    seen = Auction.objects.filter(pk=auction_id).values("current_price", "bid_increment").first()
+    if seen and seen["current_price"] is not None and amount < seen["current_price"] + seen["bid_increment"]:
+        _too_low(seen["current_price"] + seen["bid_increment"])
+    with transaction.atomic():
+        auction = _lock_auction(auction_id)
+        now = timezone.now()
+        if auction.status != AuctionStatus.OPEN or now >= auction.ends_at:
+            raise Conflict(_("This auction has ended."), code="auction_closed")
+        if now < auction.starts_at:
+            raise Conflict(_("This auction has not started yet."), code="auction_not_started")
+        registration = AuctionRegistration.objects.filter(auction=auction, organization_id=org_id).first()
+        if registration is None:
+            raise Forbidden(_("Sign up for this auction before bidding."), code="not_registered")
+        if not registration.may_bid:
+            raise Forbidden(_("The owner has not confirmed your deposit yet."), code="deposit_pending")
+        previous = auction.leading_bid
+        if previous is not None and previous.organization_id == org_id:
+            raise Conflict(_("Your organization already holds the highest bid."), code="already_leading")
+        # a leading bid set the current price
+        minimum = (
+            auction.starting_price
+            if previous is None or auction.current_price is None
+            else auction.current_price + auction.bid_increment
+        )
+        if amount < minimum:
+            _too_low(minimum)
+        try:
+            with transaction.atomic():
+                bid = Bid.objects.create(
+                    auction=auction,
+                    registration=registration,
+                    organization_id=org_id,
+                    user=user,
+                    amount=amount,
+                    sequence=auction.bid_count + 1,
+                    placed_at=now,
+                )
+        except IntegrityError as error:  # the constraints behind the lock: never two bids at one amount
+            raise Conflict(_("Someone else bid first."), code="bid_too_low") from error
+        extended = timedelta(0)
+        if auction.ends_at - now < timedelta(minutes=auction.snipe_window_minutes):
+            new_end = now + timedelta(minutes=auction.extension_minutes)
+            if new_end > auction.ends_at:
+                extended = new_end - auction.ends_at
+                auction.ends_at = new_end
+        auction.current_price = amount
+        auction.leading_bid = bid
+        auction.bid_count = bid.sequence
+        auction.bump_version()
+        auction.save(
+            update_fields=["current_price", "leading_bid", "bid_count", "ends_at", "version", "updated_at"]
+        )
+        publish(
+            BidPlaced(
+                aggregate="bid",
+                aggregate_id=bid.pk,
+                version=auction.version,
+                auction_id=auction.pk,
+                bid_id=bid.pk,
+                sequence=bid.sequence,
+                amount=money(amount),
+                bidder_user_id=user.pk,
+                bidder_org_id=org_id,
+                owner_org_id=auction.owner_id,
+                listing_kind=auction.listing_kind,
+                listing_id=auction.listing_id,
+                listing_title=auction.title,
+                ends_at=auction.ends_at.isoformat(),
+                extended_seconds=int(extended.total_seconds()),
+            )
+        )
+        if previous is not None:
+            publish(
+                BidOutbid(
+                    aggregate="bid",
+                    aggregate_id=bid.pk,
+                    version=auction.version,
+                    auction_id=auction.pk,
+                    bid_id=bid.pk,
+                    amount=money(amount),
+                    outbid_user_id=previous.user_id,
+                    outbid_org_id=previous.organization_id,
+                    outbid_amount=money(previous.amount),
+                    listing_title=auction.title,
+                    ends_at=auction.ends_at.isoformat(),
+                )
+            )
+    return bid
+
+
+def auction_close(*, auction_id: int) -> Auction | None:
+    """Finish a due auction exactly once: the top bid at or above the reserve wins and a deal opens, otherwise
+    the auction fails. Returns None when there is nothing to do (already finished, or extended and not yet
+    due), which the check under the lock decides, so two workers closing at once finish it once."""
+    with transaction.atomic():
+        auction = _lock_auction(auction_id)
+        now = timezone.now()
+        if auction.status != AuctionStatus.OPEN or now < auction.ends_at:
+            return None
+        auction.closed_at = now
+        auction.bump_version()
+        top = auction.leading_bid
+        reserve_met = top is not None and (
+            auction.reserve_price is None or top.amount >= auction.reserve_price
+        )
+        if top is None or not reserve_met:
+            auction.status = AuctionStatus.FAILED
+            auction.failure_reason = FailureReason.NO_BIDS if top is None else FailureReason.RESERVE_NOT_MET
+            auction.save()
+            publish(
+                AuctionFailed(
+                    aggregate="auction",
+                    aggregate_id=auction.pk,
+                    version=auction.version,
+                    auction_id=auction.pk,
+                    owner_org_id=auction.owner_id,
+                    listing_title=auction.title,
+                    reason=auction.failure_reason,
+                )
+            )
+            return auction
+        auction.status = AuctionStatus.CLOSED
+        auction.save()
+        deal = deal_open(
+            source="auction",
+            actor=top.user,
+            acting_as="system",
+            title=auction.title,
+            seller_id=auction.owner_id,
+            buyer_id=top.organization_id,
+            patent_id=auction.patent_id,
+            achievement_id=auction.achievement_id,
+            auction=auction,
+            amount=top.amount,
+            transaction_mode=auction.transaction_mode,
+        )
+        publish(
+            AuctionClosed(
+                aggregate="auction",
+                aggregate_id=auction.pk,
+                version=auction.version,
+                auction_id=auction.pk,
+                winner_user_id=top.user_id,
+                winner_org_id=top.organization_id,
+                amount=money(top.amount),
+                deal_id=deal.pk,
+                owner_org_id=auction.owner_id,
+                listing_title=auction.title,
+            )
+        )
+    return auction

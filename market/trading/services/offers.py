@@ -1,0 +1,202 @@
+"""Negotiated offers on a listing: make, counter, accept (which opens a deal), decline."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from market.accounts.models import SUPPLIER_TYPES, User
+from market.catalog.models import (
+    Achievement,
+    Patent,
+    PricingMethod,
+)
+from market.common.errors import ApplicationError, Conflict, Forbidden
+from market.common.permissions import belongs_to, can_post_demand
+from market.events.catalogue import (
+    OfferAccepted,
+    OfferCountered,
+    OfferDeclined,
+    OfferFact,
+    OfferMade,
+)
+from market.events.publishing import publish
+from market.trading.models import (
+    DealParty,
+    DeclineReason,
+    Offer,
+    OfferRound,
+    OfferSide,
+    OfferStatus,
+)
+from market.trading.services.common import acting_org_id, listing_title, money, published_listing
+from market.trading.services.deals import deal_open
+
+#: pricing methods of achievements that take offers; patents take offers when they have no asking price (面议)
+NEGOTIABLE = frozenset({PricingMethod.NEGOTIATED, PricingMethod.OPEN_TO_OFFERS})
+
+
+def _offer_fact(fact_class: type[OfferFact], offer: Offer, *, actor: User, **extra: Any) -> OfferFact:
+    return fact_class(
+        aggregate="offer",
+        aggregate_id=offer.pk,
+        version=offer.version,
+        offer_id=offer.pk,
+        listing_kind=offer.listing_kind,
+        listing_id=offer.listing_id,
+        listing_title=offer.title,
+        buyer_org_id=offer.buyer_id,
+        buyer_user_id=offer.buyer_user_id,
+        owner_org_id=offer.owner_id,
+        amount=money(offer.amount),
+        transaction_mode=offer.transaction_mode,
+        actor_user_id=actor.pk,
+        **extra,
+    )
+
+
+def _offer_side(offer: Offer, user: User) -> str:
+    if belongs_to(user, offer.buyer_id):
+        return OfferSide.BUYER
+    if belongs_to(user, offer.owner_id):
+        return OfferSide.OWNER
+    raise Forbidden(_("Only the buyer and the owner take part in this negotiation."))
+
+
+def _lock_open_offer(offer: Offer) -> Offer:
+    locked = (
+        Offer.objects.select_for_update(of=("self",)).select_related("achievement", "owner").get(pk=offer.pk)
+    )
+    if locked.status != OfferStatus.OPEN:
+        raise Conflict(_("This negotiation has ended."), code="offer_closed")
+    return locked
+
+
+def offer_make(
+    *,
+    user: User,
+    listing_kind: str,
+    listing_id: int,
+    amount: Decimal,
+    transaction_mode: str,
+    message: str = "",
+) -> Offer:
+    """An enterprise opens a negotiation on a listing priced "negotiated" or "open to offers" (or a patent
+    without an asking price); one open negotiation per buyer and listing."""
+    if not can_post_demand(user):
+        raise Forbidden(_("Only members of approved enterprises make offers."))
+    buyer_id = acting_org_id(user)
+    listing = published_listing(listing_kind, listing_id)
+    negotiable = (
+        listing.price is None if isinstance(listing, Patent) else listing.pricing_method in NEGOTIABLE
+    )
+    if not negotiable:
+        raise Conflict(
+            _("This listing has a fixed price or is auctioned; it takes no offers."), code="not_negotiable"
+        )
+    try:
+        with transaction.atomic():
+            offer = Offer.objects.create(
+                listing_kind=listing_kind,
+                patent=listing if isinstance(listing, Patent) else None,
+                achievement=listing if isinstance(listing, Achievement) else None,
+                owner_id=listing.owner_id,
+                buyer_id=buyer_id,
+                buyer_user=user,
+                title=listing_title(listing),
+                amount=amount,
+                transaction_mode=transaction_mode,
+                awaiting=OfferSide.OWNER,
+            )
+            OfferRound.objects.create(
+                offer=offer, side=OfferSide.BUYER, user=user, amount=amount, message=message
+            )
+            publish(_offer_fact(OfferMade, offer, actor=user))
+    except IntegrityError as error:
+        raise Conflict(
+            _("Your organization already has an open offer on this listing."), code="offer_exists"
+        ) from error
+    return offer
+
+
+def offer_counter(*, offer: Offer, user: User, amount: Decimal, message: str = "") -> Offer:
+    side = _offer_side(offer, user)
+    with transaction.atomic():
+        offer = _lock_open_offer(offer)
+        if side != offer.awaiting:
+            raise Conflict(_("The other side has the next move."), code="not_your_turn")
+        offer.amount = amount
+        offer.awaiting = OfferSide.BUYER if side == OfferSide.OWNER else OfferSide.OWNER
+        offer.bump_version()
+        offer.save()
+        OfferRound.objects.create(offer=offer, side=side, user=user, amount=amount, message=message)
+        publish(_offer_fact(OfferCountered, offer, actor=user))
+    return offer
+
+
+def _needs_public_notice(offer: Offer) -> bool:
+    """Negotiated pricing of a public institution's achievement is published for objections (协议定价公示)."""
+    return (
+        offer.achievement is not None
+        and offer.achievement.pricing_method == PricingMethod.NEGOTIATED
+        and offer.owner.org_type in SUPPLIER_TYPES
+    )
+
+
+def offer_accept(*, offer: Offer, user: User) -> Offer:
+    """The side whose turn it is accepts the amount on the table; a deal opens."""
+    side = _offer_side(offer, user)
+    with transaction.atomic():
+        offer = _lock_open_offer(offer)
+        if side != offer.awaiting:
+            raise Conflict(_("The other side has the next move."), code="not_your_turn")
+        offer.status = OfferStatus.ACCEPTED
+        offer.bump_version()
+        offer.save()
+        deal = deal_open(
+            source="offer",
+            actor=user,
+            acting_as=DealParty.SELLER if side == OfferSide.OWNER else DealParty.BUYER,
+            with_notice=_needs_public_notice(offer),
+            title=offer.title,
+            seller_id=offer.owner_id,
+            buyer_id=offer.buyer_id,
+            patent_id=offer.patent_id,
+            achievement_id=offer.achievement_id,
+            offer=offer,
+            amount=offer.amount,
+            transaction_mode=offer.transaction_mode,
+        )
+        publish(_offer_fact(OfferAccepted, offer, actor=user, deal_id=deal.pk))
+    return offer
+
+
+def offer_decline(*, offer: Offer, user: User, reason_code: str, reason_text: str = "") -> Offer:
+    """Either side ends the negotiation with a structured reason, so owners learn why buyers pass."""
+    side = _offer_side(offer, user)
+    if reason_code == DeclineReason.OTHER and not reason_text.strip():
+        raise ApplicationError(
+            _("Explain the reason."),
+            code="invalid",
+            fields={"reason_text": [_("Required when the reason is other.")]},
+        )
+    with transaction.atomic():
+        offer = _lock_open_offer(offer)
+        offer.status = OfferStatus.DECLINED
+        offer.decline_reason = reason_code
+        offer.decline_text = reason_text.strip()
+        offer.declined_by = side
+        offer.bump_version()
+        offer.save()
+        publish(
+            _offer_fact(
+                OfferDeclined,
+                offer,
+                actor=user,
+                reason_code=reason_code,
+                reason_text=offer.decline_text,
+                declined_by=side,
+            )
+        )
+    return offer

@@ -1,0 +1,123 @@
+"""Proposals to a demand (揭榜): submit, shortlist, accept (which opens a deal)."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from market.accounts.models import User
+from market.catalog.models import (
+    Demand,
+    ListingStatus,
+)
+from market.common.errors import Conflict, Forbidden
+from market.common.permissions import belongs_to, can_list_supply
+from market.events.catalogue import (
+    ProposalAccepted,
+    ProposalFact,
+    ProposalShortlisted,
+    ProposalSubmitted,
+)
+from market.events.publishing import publish
+from market.trading.models import (
+    DealParty,
+    Proposal,
+    ProposalStatus,
+)
+from market.trading.services.common import acting_org_id, money
+from market.trading.services.deals import deal_open
+
+
+def _proposal_fact(fact_class: type[ProposalFact], proposal: Proposal, **extra: Any) -> ProposalFact:
+    return fact_class(
+        aggregate="proposal",
+        aggregate_id=proposal.pk,
+        version=proposal.version,
+        proposal_id=proposal.pk,
+        demand_id=proposal.demand_id,
+        demand_title=proposal.demand.title,
+        proposer_org_id=proposal.proposer_id,
+        proposer_user_id=proposal.proposer_user_id,
+        enterprise_org_id=proposal.demand.owner_id,
+        amount=money(proposal.amount),
+        **extra,
+    )
+
+
+def proposal_submit(
+    *, demand: Demand, user: User, summary: str, approach: str, amount: Decimal, transaction_mode: str
+) -> Proposal:
+    if not can_list_supply(user):
+        raise Forbidden(_("Only members of approved universities and institutes propose solutions."))
+    proposer_id = acting_org_id(user)
+    if demand.status != ListingStatus.PUBLISHED:
+        raise Conflict(_("Only published demands take proposals."), code="not_published")
+    try:
+        with transaction.atomic():
+            proposal = Proposal.objects.create(
+                demand=demand,
+                proposer_id=proposer_id,
+                proposer_user=user,
+                summary=summary,
+                approach=approach,
+                amount=amount,
+                transaction_mode=transaction_mode,
+            )
+            publish(_proposal_fact(ProposalSubmitted, proposal))
+    except IntegrityError as error:
+        raise Conflict(
+            _("Your organization already proposed for this demand."), code="proposal_exists"
+        ) from error
+    return proposal
+
+
+def _require_demand_owner(proposal: Proposal, user: User) -> None:
+    if not belongs_to(user, proposal.demand.owner_id):
+        raise Forbidden(_("Only the enterprise that posted the demand decides on proposals."))
+
+
+def proposal_shortlist(*, proposal: Proposal, user: User) -> Proposal:
+    _require_demand_owner(proposal, user)
+    with transaction.atomic():
+        proposal = (
+            Proposal.objects.select_for_update(of=("self",)).select_related("demand").get(pk=proposal.pk)
+        )
+        if proposal.status != ProposalStatus.SUBMITTED:
+            raise Conflict(_("Only submitted proposals can be shortlisted."), code="invalid_transition")
+        proposal.status = ProposalStatus.SHORTLISTED
+        proposal.bump_version()
+        proposal.save()
+        publish(_proposal_fact(ProposalShortlisted, proposal))
+    return proposal
+
+
+def proposal_accept(*, proposal: Proposal, user: User) -> Proposal:
+    """The enterprise accepts one shortlisted proposal per demand; a deal opens. The demand row is locked so
+    two acceptances on the same demand serialize and the second sees the first."""
+    _require_demand_owner(proposal, user)
+    with transaction.atomic():
+        demand = Demand.objects.select_for_update().get(pk=proposal.demand_id)
+        proposal = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
+        proposal.demand = demand
+        if proposal.status != ProposalStatus.SHORTLISTED:
+            raise Conflict(_("Shortlist the proposal before accepting it."), code="invalid_transition")
+        if Proposal.objects.filter(demand=demand, status=ProposalStatus.ACCEPTED).exists():
+            raise Conflict(_("This demand has already accepted a proposal."), code="already_accepted")
+        proposal.status = ProposalStatus.ACCEPTED
+        proposal.bump_version()
+        proposal.save()
+        deal = deal_open(
+            source="proposal",
+            actor=user,
+            acting_as=DealParty.BUYER,
+            title=demand.title,
+            seller_id=proposal.proposer_id,
+            buyer_id=demand.owner_id,
+            demand=demand,
+            proposal=proposal,
+            amount=proposal.amount,
+            transaction_mode=proposal.transaction_mode,
+        )
+        publish(_proposal_fact(ProposalAccepted, proposal, deal_id=deal.pk))
+    return proposal
