@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
+from market.accounts.identity import reader
 from market.accounts.models import OrganizationType
 from market.catalog.models import (
     Achievement,
@@ -21,6 +22,7 @@ from market.catalog.models import (
     TransferMode,
     Urgency,
 )
+from market.catalog.selectors import demand_owner_visible
 from market.common.filters import (
     DateRangeFilter,
     DateTimeRangeFilter,
@@ -28,7 +30,6 @@ from market.common.filters import (
     RegionFilter,
     money_filter,
 )
-from market.common.permissions import belongs_to, is_reviewer
 
 
 class ListingFilter(filters.FilterSet):
@@ -120,8 +121,8 @@ class DemandFilter(ListingFilter):
         """An anonymous demand answers an owner search only for its enterprise and reviewers; otherwise the
         filter would name the enterprise that the serializer hides."""
         queryset = queryset.filter(owner_id=value)
-        user = getattr(self.request, "user", None)
-        if is_reviewer(user) or belongs_to(user, int(value)):
+        user = reader(self.request) if self.request is not None else None
+        if demand_owner_visible(owner_id=int(value), user=user):
             return queryset
         return queryset.filter(is_anonymous=False)
 

@@ -51,6 +51,13 @@ def demand_list(*, user: User | None) -> QuerySet[Demand]:
     return queryset.annotate(deadline_sort=Coalesce("deadline", Value(date.max), output_field=DateField()))
 
 
+def demand_owner_visible(*, owner_id: int, user: User | None) -> bool:
+    """Whether `user` may learn that organization `owner_id` stands behind its anonymous demands: only the
+    enterprise itself and reviewers may. The detail shows the owner by this rule and the `owner` filter
+    answers by it, so neither names an enterprise the other hides."""
+    return is_reviewer(user) or belongs_to(user, owner_id)
+
+
 def expert_list(*, user: User | None) -> QuerySet[Expert]:
     queryset = Expert.objects.select_related("organization")
     if is_reviewer(user):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from market.accounts.identity import reader
 from market.catalog.models import (
     Achievement,
     AchievementStage,
@@ -23,8 +24,8 @@ from market.catalog.models import (
     TransferMode,
     Urgency,
 )
+from market.catalog.selectors import demand_owner_visible
 from market.common.fields import CalendarDateField
-from market.common.permissions import belongs_to, is_reviewer
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
@@ -257,8 +258,8 @@ class DemandOutputSerializer(serializers.ModelSerializer):
 
     def get_owner(self, demand: Demand) -> dict[str, Any] | None:
         """An anonymous demand names its enterprise only to the enterprise itself and to reviewers."""
-        user = self.context["request"].user
-        if demand.is_anonymous and not (is_reviewer(user) or belongs_to(user, demand.owner_id)):
+        user = reader(self.context["request"])
+        if demand.is_anonymous and not demand_owner_visible(owner_id=demand.owner_id, user=user):
             return None
         return OwnerSerializer(demand.owner).data
 

@@ -138,6 +138,20 @@ class Auction(ListingRef, VersionedModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def minimum_next_bid(self) -> Decimal:
+        """The starting price until someone bids, then the current price plus the increment."""
+        if self.current_price is None:
+            return self.starting_price
+        return self.current_price + self.bid_increment
+
+    @property
+    def reserve_met(self) -> bool | None:
+        """Whether the top bid reaches the hidden reserve price; None when the auction has no reserve."""
+        if self.reserve_price is None:
+            return None
+        return self.current_price is not None and self.current_price >= self.reserve_price
+
 
 class DepositStatus(models.TextChoices):
     NOT_REQUIRED = "not_required", _("Not required")
@@ -320,6 +334,19 @@ class DealStage(models.TextChoices):
 class DealParty(models.TextChoices):
     SELLER = "seller", _("Seller")
     BUYER = "buyer", _("Buyer")
+
+
+#: stage -> (the stage it follows, the sides that perform the step). Contract registration (技术合同认定登记)
+#: is the seller's filing; the seller confirms the money arrived; the buyer accepts the delivery.
+DEAL_STEPS: dict[str, tuple[str, frozenset[str]]] = {
+    DealStage.CONTRACT_SIGNED: (DealStage.NEGOTIATING, frozenset({DealParty.SELLER, DealParty.BUYER})),
+    DealStage.CONTRACT_REGISTERED: (DealStage.CONTRACT_SIGNED, frozenset({DealParty.SELLER})),
+    DealStage.PAID: (DealStage.CONTRACT_REGISTERED, frozenset({DealParty.SELLER})),
+    DealStage.COMPLETED: (DealStage.PAID, frozenset({DealParty.BUYER})),
+}
+#: the stages the plain `advance` step reaches; contract registration records the registration, so it has its
+#: own step (and cancellation its own, with a reason)
+ADVANCE_STAGES = tuple(stage for stage in DEAL_STEPS if stage != DealStage.CONTRACT_REGISTERED)
 
 
 class ContractType(models.TextChoices):

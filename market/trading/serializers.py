@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from market.common.fields import CalendarDateField, CalendarDateTimeField
 from market.trading.models import (
+    ADVANCE_STAGES,
     MONEY,
     Auction,
     AuctionRegistration,
@@ -17,7 +18,6 @@ from market.trading.models import (
     DealDocument,
     DealMilestone,
     DealObjection,
-    DealStage,
     DeclineReason,
     ListingKind,
     Offer,
@@ -91,14 +91,10 @@ class AuctionOutputSerializer(serializers.ModelSerializer):
         )
 
     def get_reserve_met(self, auction: Auction) -> bool | None:
-        if auction.reserve_price is None:
-            return None
-        return auction.current_price is not None and auction.current_price >= auction.reserve_price
+        return auction.reserve_met
 
     def get_minimum_next_bid(self, auction: Auction) -> str:
-        if auction.current_price is None:
-            return f"{auction.starting_price:.2f}"
-        return f"{auction.current_price + auction.bid_increment:.2f}"
+        return f"{auction.minimum_next_bid:.2f}"
 
     def get_leading_bidder(self, auction: Auction) -> int | None:
         """The leader's bidder number (竞买号), never its name."""
@@ -226,7 +222,7 @@ class ProposalOutputSerializer(serializers.ModelSerializer):
 
 class AdvanceInputSerializer(serializers.Serializer):
     to = serializers.ChoiceField(
-        choices=[DealStage.CONTRACT_SIGNED, DealStage.PAID, DealStage.COMPLETED],
+        choices=ADVANCE_STAGES,
         help_text=_("contract_signed, paid or completed; registration and cancellation have their own steps"),
     )
 

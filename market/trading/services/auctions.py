@@ -210,9 +210,11 @@ def bid_place(*, auction_id: int, user: User, amount: Decimal) -> Bid:
         raise Forbidden(_("Only members of approved enterprises bid in auctions."))
     org_id = acting_org_id(user)
     # the minimum only ever rises: a bid below the committed minimum is refused without queueing for the lock
-    seen = Auction.objects.filter(pk=auction_id).values("current_price", "bid_increment").first()
-    if seen and seen["current_price"] is not None and amount < seen["current_price"] + seen["bid_increment"]:
-        _too_low(seen["current_price"] + seen["bid_increment"])
+    seen = (
+        Auction.objects.only("starting_price", "current_price", "bid_increment").filter(pk=auction_id).first()
+    )
+    if seen is not None and seen.current_price is not None and amount < seen.minimum_next_bid:
+        _too_low(seen.minimum_next_bid)
     with transaction.atomic():
         auction = _lock_auction(auction_id)
         now = timezone.now()
@@ -228,14 +230,8 @@ def bid_place(*, auction_id: int, user: User, amount: Decimal) -> Bid:
         previous = auction.leading_bid
         if previous is not None and previous.organization_id == org_id:
             raise Conflict(_("Your organization already holds the highest bid."), code="already_leading")
-        # a leading bid set the current price
-        minimum = (
-            auction.starting_price
-            if previous is None or auction.current_price is None
-            else auction.current_price + auction.bid_increment
-        )
-        if amount < minimum:
-            _too_low(minimum)
+        if amount < auction.minimum_next_bid:
+            _too_low(auction.minimum_next_bid)
         try:
             with transaction.atomic():
                 bid = Bid.objects.create(
@@ -312,10 +308,7 @@ def auction_close(*, auction_id: int) -> Auction | None:
         auction.closed_at = now
         auction.bump_version()
         top = auction.leading_bid
-        reserve_met = top is not None and (
-            auction.reserve_price is None or top.amount >= auction.reserve_price
-        )
-        if top is None or not reserve_met:
+        if top is None or auction.reserve_met is False:
             auction.status = AuctionStatus.FAILED
             auction.failure_reason = FailureReason.NO_BIDS if top is None else FailureReason.RESERVE_NOT_MET
             auction.save()

@@ -23,6 +23,8 @@ from market.events.catalogue import (
 )
 from market.events.publishing import publish
 from market.trading.models import (
+    ADVANCE_STAGES,
+    DEAL_STEPS,
     ContractType,
     Deal,
     DealAudit,
@@ -95,14 +97,6 @@ def deal_open(*, source: str, actor: User, acting_as: str, with_notice: bool = F
     return deal
 
 
-#: stage -> (the stage it follows, the sides that perform the step). Contract registration (技术合同认定登记)
-#: is the seller's filing; the seller confirms the money arrived; the buyer accepts the delivery.
-STEPS: dict[str, tuple[str, frozenset[str]]] = {
-    DealStage.CONTRACT_SIGNED: (DealStage.NEGOTIATING, frozenset({DealParty.SELLER, DealParty.BUYER})),
-    DealStage.CONTRACT_REGISTERED: (DealStage.CONTRACT_SIGNED, frozenset({DealParty.SELLER})),
-    DealStage.PAID: (DealStage.CONTRACT_REGISTERED, frozenset({DealParty.SELLER})),
-    DealStage.COMPLETED: (DealStage.PAID, frozenset({DealParty.BUYER})),
-}
 #: before the contract is registered either side may walk away
 CANCELLABLE = frozenset({DealStage.NEGOTIATING, DealStage.CONTRACT_SIGNED})
 
@@ -133,7 +127,7 @@ def _lock_deal(deal: Deal) -> Deal:
 
 
 def _check_step(deal: Deal, to: str) -> None:
-    expected, _sides = STEPS[to]
+    expected, _sides = DEAL_STEPS[to]
     if deal.stage != expected:
         raise Conflict(
             _("A deal moves to %(to)s only from %(from)s; it is %(stage)s.")
@@ -153,7 +147,7 @@ def _check_step(deal: Deal, to: str) -> None:
 def deal_advance(*, deal: Deal, user: User, to: str) -> Deal:
     """Contract signed, paid or completed. Contract registration has its own service (it records the
     registration), cancellation too (it records a reason)."""
-    if to not in STEPS or to == DealStage.CONTRACT_REGISTERED:
+    if to not in ADVANCE_STAGES:
         raise ApplicationError(
             _("Not a stage this step reaches."),
             code="invalid",
@@ -161,7 +155,7 @@ def deal_advance(*, deal: Deal, user: User, to: str) -> Deal:
         )
     with transaction.atomic():
         deal = _lock_deal(deal)
-        acting_as = _acting_as(deal, user, STEPS[to][1])
+        acting_as = _acting_as(deal, user, DEAL_STEPS[to][1])
         _check_step(deal, to)
         from_stage = deal.stage
         deal.stage = to
@@ -205,7 +199,7 @@ def deal_register_contract(
         )
     with transaction.atomic():
         deal = _lock_deal(deal)
-        acting_as = _acting_as(deal, user, STEPS[DealStage.CONTRACT_REGISTERED][1])
+        acting_as = _acting_as(deal, user, DEAL_STEPS[DealStage.CONTRACT_REGISTERED][1])
         _check_step(deal, DealStage.CONTRACT_REGISTERED)
         from_stage = deal.stage
         deal.stage = DealStage.CONTRACT_REGISTERED
