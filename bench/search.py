@@ -218,17 +218,16 @@ def api_vs_raw(label: str, rounds: int, queries: tuple[dict[str, str], ...] = QU
     """Median latency per query through the API (in-process) and raw, interleaved; ratio of the sums."""
     from rest_framework.test import APIClient
 
+    from market.common.apis import validated
     from services.search.queries import search_body
     from services.search.selectors import search_raw
-    from services.search.serializers import SearchParamsSerializer
+    from services.search.serializers import SearchParamsSerializer, search_params
 
     api = APIClient()
     api_times: list[float] = []
     raw_times: list[float] = []
     for params in queries:
-        serializer = SearchParamsSerializer(data=params)
-        serializer.is_valid(raise_exception=True)
-        body = search_body(serializer.params())
+        body = search_body(search_params(validated(SearchParamsSerializer, params)))
         api.get("/api/v1/search/", params)  # warm-up
         api_samples, raw_samples = [], []
         for _ in range(rounds):

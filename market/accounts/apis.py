@@ -28,7 +28,7 @@ from market.accounts.identity import reader, signed_in_user
 from market.accounts.lockout import account_locked
 from market.accounts.models import Organization, OrganizationStatus, OrganizationType
 from market.catalog.serializers import RejectInputSerializer
-from market.common.apis import IsReviewer
+from market.common.apis import IsReviewer, validated
 from market.common.errors import Forbidden
 from market.common.filters import ParameterFilterBackend, RegionFilter
 from market.common.ordering import MappedOrderingFilter
@@ -86,9 +86,8 @@ class OrganizationViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(self.get_object()).data)
 
     def create(self, request: Request) -> Response:
-        serializer = serializers.OrganizationRegisterInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        organization = services.organization_register(**serializer.validated_data)
+        data = validated(serializers.OrganizationRegisterInputSerializer, request.data)
+        organization = services.organization_register(**data)
         return Response(self.get_serializer(organization).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["get"], responses=serializers.MemberOutputSerializer(many=True))
@@ -109,10 +108,9 @@ class OrganizationViewSet(viewsets.GenericViewSet):
         """Members of an organization: visible to its members; added by its administrators."""
         organization = self.get_object()
         if request.method == "POST":
-            serializer = serializers.MemberCreateInputSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
+            data = validated(serializers.MemberCreateInputSerializer, request.data)
             user = services.user_create_member(
-                organization=organization, actor=signed_in_user(request), **serializer.validated_data
+                organization=organization, actor=signed_in_user(request), **data
             )
             return Response(serializers.MemberOutputSerializer(user).data, status=status.HTTP_201_CREATED)
         if not (belongs_to(request.user, organization.pk) or is_reviewer(request.user)):
@@ -132,9 +130,8 @@ class MeApi(APIView):
 
     @extend_schema(request=serializers.UserUpdateInputSerializer, responses=serializers.UserOutputSerializer)
     def patch(self, request: Request) -> Response:
-        serializer = serializers.UserUpdateInputSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        user = services.user_update_profile(user=signed_in_user(request), **serializer.validated_data)
+        data = validated(serializers.UserUpdateInputSerializer, request.data, partial=True)
+        user = services.user_update_profile(user=signed_in_user(request), **data)
         return Response(serializers.UserOutputSerializer(user).data)
 
 
@@ -147,9 +144,7 @@ class UserUnlockApi(APIView):
         request=serializers.UserUnlockInputSerializer, responses=serializers.UserUnlockOutputSerializer
     )
     def post(self, request: Request) -> Response:
-        serializer = serializers.UserUnlockInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        username = serializer.validated_data["username"]
+        username = validated(serializers.UserUnlockInputSerializer, request.data)["username"]
         outcome = {
             "username": username,
             "had_failed_sign_ins": services.user_unlock(actor=signed_in_user(request), username=username),
@@ -183,9 +178,7 @@ class OrganizationReviewDecisionApi(APIView):
         organization = get_object_or_404(Organization, pk=pk)
         reason = ""
         if self.decision == "reject":
-            serializer = RejectInputSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            reason = serializer.validated_data["reason"]
+            reason = validated(RejectInputSerializer, request.data)["reason"]
         organization = services.organization_review(
             organization=organization,
             reviewer=signed_in_user(request),

@@ -1,7 +1,7 @@
 """Writes for organizations and users. Each is one transaction with its event."""
 
 import logging
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from axes.utils import reset as axes_reset
 from django.contrib.auth.password_validation import validate_password
@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from market.accounts.models import Organization, OrganizationStatus, OrgRole, User
-from market.common.errors import Conflict, Forbidden
+from market.common.errors import Conflict, Forbidden, Invalid, full_clean
 from market.common.permissions import is_admin_of, is_reviewer
 from market.common.validators import normalize_uscc, region_parts
 from market.events.catalogue import OrganizationRegistered, OrganizationReviewed
@@ -32,11 +32,11 @@ def _user_build(
     password resembling the username, name or e-mail is refused; errors name `password_field`, the input
     field the password came in."""
     user = User(username=username, organization=organization, org_role=org_role, **profile)
-    user.full_clean(exclude=["password"])
+    full_clean(user, exclude=["password"])
     try:
         validate_password(password, user)
     except ValidationError as error:
-        raise ValidationError({password_field: list(error.messages)}) from error
+        raise Invalid({password_field: list(error.messages)}) from error
     user.set_password(password)
     return user
 
@@ -53,7 +53,7 @@ def _organization_codes(credit_code: str, county_code: str) -> tuple[str, tuple[
     except ValidationError as error:
         errors["county_code"] = list(error.messages)
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
     return credit_code, region
 
 
@@ -84,7 +84,7 @@ def organization_register(
         website=website,
         description=description,
     )
-    organization.full_clean()
+    full_clean(organization)
     if User.objects.filter(username=admin_username).exists():
         raise Conflict(
             _("This username is taken."), fields={"admin_username": [_("This username is taken.")]}
@@ -179,13 +179,21 @@ def user_create_member(
     return user
 
 
-def user_update_profile(*, user: User, **changes: Any) -> User:
-    """A user edits their own contact details; role and organization are not theirs to change."""
-    allowed = {"email", "display_name", "phone", "first_name", "last_name"}
+class ProfileChanges(TypedDict, total=False):
+    """The contact details a user edits; role and organization are not theirs to change."""
+
+    email: str
+    display_name: str
+    phone: str
+    first_name: str
+    last_name: str
+
+
+def user_update_profile(*, user: User, **changes: Unpack[ProfileChanges]) -> User:
     for name, value in changes.items():
-        if name in allowed:
+        if name in ProfileChanges.__optional_keys__:
             setattr(user, name, value)
-    user.full_clean(exclude=["password"])
+    full_clean(user, exclude=["password"])
     with transaction.atomic():
         user.save()
     return user

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from market.accounts.identity import reader, signed_in_user
 from market.catalog import filters, selectors, serializers, services
 from market.catalog.models import Achievement, Demand, Expert, Listing, Patent
-from market.common.apis import IsReviewer
+from market.common.apis import IsReviewer, validated
 from market.common.filters import ParameterFilterBackend
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import ReviewPagination
@@ -79,11 +79,6 @@ class CatalogViewSet(viewsets.GenericViewSet):
     def detail_context(self, instance: Any) -> dict[str, Any]:
         return {}
 
-    def _parse(self, request: Request, *, partial: bool = False) -> dict[str, Any]:
-        serializer = self.input_serializer_class(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
     def list(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -93,10 +88,12 @@ class CatalogViewSet(viewsets.GenericViewSet):
         return self._detail(self.get_object())
 
     def create(self, request: Request) -> Response:
-        return self._detail(self.perform_create(self._parse(request)), status_code=status.HTTP_201_CREATED)
+        data = validated(self.input_serializer_class, request.data)
+        return self._detail(self.perform_create(data), status_code=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
-        return self._detail(self.perform_update(self.get_object(), self._parse(request, partial=True)))
+        data = validated(self.input_serializer_class, request.data, partial=True)
+        return self._detail(self.perform_update(self.get_object(), data))
 
     def perform_create(self, data: dict[str, Any]) -> Any:
         raise NotImplementedError
@@ -135,10 +132,10 @@ class PatentViewSet(ListingViewSet):
     output_serializer_class = serializers.PatentOutputSerializer
 
     def perform_create(self, data: dict[str, Any]) -> Patent:
-        return services.patent_create(user=signed_in_user(self.request), data=data)
+        return services.patent_create(user=signed_in_user(self.request), **data)
 
     def perform_update(self, instance: Patent, data: dict[str, Any]) -> Patent:
-        return services.patent_update(patent=instance, user=signed_in_user(self.request), data=data)
+        return services.patent_update(patent=instance, user=signed_in_user(self.request), **data)
 
 
 @_listing_schema(
@@ -160,16 +157,10 @@ class AchievementViewSet(ListingViewSet):
         return {"confidential_allowed": allowed}
 
     def perform_create(self, data: dict[str, Any]) -> Achievement:
-        patent_ids = data.pop("patent_ids", None)
-        return services.achievement_create(
-            user=signed_in_user(self.request), data=data, patent_ids=patent_ids
-        )
+        return services.achievement_create(user=signed_in_user(self.request), **data)
 
     def perform_update(self, instance: Achievement, data: dict[str, Any]) -> Achievement:
-        patent_ids = data.pop("patent_ids", None)
-        return services.achievement_update(
-            achievement=instance, user=signed_in_user(self.request), data=data, patent_ids=patent_ids
-        )
+        return services.achievement_update(achievement=instance, user=signed_in_user(self.request), **data)
 
     @extend_schema(request=None, responses=serializers.AchievementDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -190,10 +181,10 @@ class DemandViewSet(ListingViewSet):
     ordering_map = {**LISTING_ORDERING, "deadline": "deadline_sort"}
 
     def perform_create(self, data: dict[str, Any]) -> Demand:
-        return services.demand_create(user=signed_in_user(self.request), data=data)
+        return services.demand_create(user=signed_in_user(self.request), **data)
 
     def perform_update(self, instance: Demand, data: dict[str, Any]) -> Demand:
-        return services.demand_update(demand=instance, user=signed_in_user(self.request), data=data)
+        return services.demand_update(demand=instance, user=signed_in_user(self.request), **data)
 
 
 @extend_schema_view(
@@ -216,15 +207,12 @@ class ExpertViewSet(CatalogViewSet):
     ordering = ("-created_at",)
 
     def create(self, request: Request) -> Response:
-        serializer = serializers.ExpertCreateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        for_self = data.pop("for_self")
-        expert = services.expert_create(user=signed_in_user(request), data=data, for_self=for_self)
+        data = validated(serializers.ExpertCreateInputSerializer, request.data)
+        expert = services.expert_create(user=signed_in_user(request), **data)
         return self._detail(expert, status_code=status.HTTP_201_CREATED)
 
     def perform_update(self, instance: Expert, data: dict[str, Any]) -> Expert:
-        return services.expert_update(expert=instance, user=signed_in_user(self.request), data=data)
+        return services.expert_update(expert=instance, user=signed_in_user(self.request), **data)
 
 
 #: URL segment -> (model, output serializer) of the listings administrators review
@@ -296,9 +284,8 @@ class ReviewDecisionApi(APIView):
         if self.decision == "approve":
             listing = services.listing_approve(listing=listing, reviewer=signed_in_user(request))
         else:
-            serializer = serializers.RejectInputSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
+            reason = validated(serializers.RejectInputSerializer, request.data)["reason"]
             listing = services.listing_reject(
-                listing=listing, reviewer=signed_in_user(request), reason=serializer.validated_data["reason"]
+                listing=listing, reviewer=signed_in_user(request), reason=reason
             )
         return Response(output_class(listing, context={"request": request}).data)

@@ -2,9 +2,10 @@
 permission checks live here so no caller can skip them."""
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any, TypeVar, cast
+from decimal import Decimal
+from typing import Any, TypedDict, TypeVar, Unpack, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -27,7 +28,7 @@ from market.catalog.models import (
     PricingMethod,
 )
 from market.catalog.snapshots import listing_snapshot
-from market.common.errors import Conflict, Forbidden
+from market.common.errors import Conflict, Forbidden, Invalid, full_clean
 from market.common.permissions import belongs_to, can_list_supply, can_post_demand, is_admin_of, is_reviewer
 from market.common.validators import (
     normalize_application_number,
@@ -104,7 +105,7 @@ def _save_and_publish(
     """Validate, save, set many-to-many fields and publish, all in the caller's transaction."""
     if not is_new:
         instance.bump_version()
-    instance.full_clean(validate_unique=False)
+    full_clean(instance, validate_unique=False)
     try:
         instance.validate_unique()
     except ValidationError as error:
@@ -166,7 +167,7 @@ def _patent_prepare(patent: Patent) -> None:
     if patent.legal_status == LegalStatus.GRANTED and not patent.grant_date:
         errors["grant_date"] = [_("A granted patent needs its grant date.")]
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
     if patent.filing_date and patent.patent_type:
         patent.expiry_date = _add_years(patent.filing_date, PATENT_TERM_YEARS[PatentType(patent.patent_type)])
 
@@ -178,7 +179,7 @@ def _achievement_check(achievement: Achievement, patents: Iterable[Patent] | Non
     if patents is not None and any(patent.owner_id != achievement.owner_id for patent in patents):
         errors["patent_ids"] = [_("Only your organization's own patents can be linked.")]
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
 
 
 def _demand_check(demand: Demand, *, is_new: bool) -> None:
@@ -196,7 +197,7 @@ def _demand_check(demand: Demand, *, is_new: bool) -> None:
     except ValidationError as error:
         errors["ipc_hints"] = list(error.messages)
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
 
 
 def _require_member(listing: Listing, user: User) -> None:
@@ -220,26 +221,46 @@ def _lock(instance: ModelT) -> ModelT:
     return cast(ModelT, locked)  # the row of the instance's own model
 
 
-def _apply(instance: Any, changes: dict[str, Any]) -> None:
+def _apply(instance: Any, changes: Mapping[str, object]) -> None:
     for name, value in changes.items():
         setattr(instance, name, value)
 
 
-def patent_create(*, user: User, data: dict[str, Any]) -> Patent:
+class PatentFields(TypedDict, total=False):
+    """What a patent's owner writes; a create leaves out what the model defaults, an update what it keeps."""
+
+    application_number: str
+    publication_number: str | None
+    patent_type: str
+    title: str
+    abstract: str
+    claims_summary: str
+    ipc_codes: list[str]
+    applicants: list[str]
+    inventors: list[str]
+    filing_date: date
+    publication_date: date | None
+    grant_date: date | None
+    legal_status: str
+    field: str
+    price: Decimal | None
+
+
+def patent_create(*, user: User, **fields: Unpack[PatentFields]) -> Patent:
     if not can_list_supply(user):
         raise Forbidden(_("Only members of approved universities and institutes list patents."))
-    patent = Patent(owner=user.organization, created_by=user, **data)
+    patent = Patent(owner=user.organization, created_by=user, **fields)
     _patent_prepare(patent)
     _save_and_publish(patent, lambda p: _fact(ListingCreated, p), is_new=True)
     return patent
 
 
-def patent_update(*, patent: Patent, user: User, data: dict[str, Any]) -> Patent:
+def patent_update(*, patent: Patent, user: User, **changes: Unpack[PatentFields]) -> Patent:
     _require_member(patent, user)
     with transaction.atomic():
         patent = _lock(patent)
         _require_editable(patent)
-        _apply(patent, data)
+        _apply(patent, changes)
         _patent_prepare(patent)
         _save_and_publish(patent, lambda p: _fact(ListingUpdated, p))
     return patent
@@ -250,17 +271,37 @@ def _patents_resolve(patent_ids: list[int] | None) -> list[Patent] | None:
         return None
     patents = list(Patent.objects.filter(pk__in=set(patent_ids)))
     if len(patents) != len(set(patent_ids)):
-        raise ValidationError({"patent_ids": [_("One or more patents do not exist.")]})
+        raise Invalid({"patent_ids": [_("One or more patents do not exist.")]})
     return patents
 
 
+class AchievementFields(TypedDict, total=False):
+    """What an achievement's owner writes, besides the linked patents."""
+
+    name: str
+    keywords: list[str]
+    completing_units: list[str]
+    registration_number: str | None
+    field: str
+    category: str
+    trl: int
+    stage: str
+    ip_forms: list[str]
+    transfer_modes: list[str]
+    price: Decimal | None
+    pricing_method: str
+    teaser: str
+    confidential_details: str
+    nda_text: str
+
+
 def achievement_create(
-    *, user: User, data: dict[str, Any], patent_ids: list[int] | None = None
+    *, user: User, patent_ids: list[int] | None = None, **fields: Unpack[AchievementFields]
 ) -> Achievement:
     if not can_list_supply(user):
         raise Forbidden(_("Only members of approved universities and institutes list achievements."))
     patents = _patents_resolve(patent_ids)
-    achievement = Achievement(owner=user.organization, created_by=user, **data)
+    achievement = Achievement(owner=user.organization, created_by=user, **fields)
     _achievement_check(achievement, patents)
     _save_and_publish(
         achievement, lambda a: _fact(ListingCreated, a), m2m={"patents": patents or []}, is_new=True
@@ -269,14 +310,19 @@ def achievement_create(
 
 
 def achievement_update(
-    *, achievement: Achievement, user: User, data: dict[str, Any], patent_ids: list[int] | None = None
+    *,
+    achievement: Achievement,
+    user: User,
+    patent_ids: list[int] | None = None,
+    **changes: Unpack[AchievementFields],
 ) -> Achievement:
+    """`patent_ids` None keeps the linked patents."""
     _require_member(achievement, user)
     patents = _patents_resolve(patent_ids)
     with transaction.atomic():
         achievement = _lock(achievement)
         _require_editable(achievement)
-        _apply(achievement, data)
+        _apply(achievement, changes)
         _achievement_check(achievement, patents)
         _save_and_publish(
             achievement,
@@ -309,22 +355,35 @@ def achievement_accept_nda(*, achievement: Achievement, user: User) -> NdaAccept
     return acceptance
 
 
-def demand_create(*, user: User, data: dict[str, Any]) -> Demand:
+class DemandFields(TypedDict, total=False):
+    title: str
+    description: str
+    field: str
+    ipc_hints: list[str]
+    budget_min: Decimal | None
+    budget_max: Decimal | None
+    deadline: date | None
+    collaboration_mode: str
+    urgency: str
+    is_anonymous: bool
+
+
+def demand_create(*, user: User, **fields: Unpack[DemandFields]) -> Demand:
     if not can_post_demand(user):
         raise Forbidden(_("Only members of approved enterprises post demands."))
-    demand = Demand(owner=user.organization, created_by=user, **data)
+    demand = Demand(owner=user.organization, created_by=user, **fields)
     _demand_check(demand, is_new=True)
     _save_and_publish(demand, lambda d: _fact(ListingCreated, d), is_new=True)
     return demand
 
 
-def demand_update(*, demand: Demand, user: User, data: dict[str, Any]) -> Demand:
+def demand_update(*, demand: Demand, user: User, **changes: Unpack[DemandFields]) -> Demand:
     _require_member(demand, user)
     with transaction.atomic():
         demand = _lock(demand)
         _require_editable(demand)
-        _apply(demand, data)
-        _demand_check(demand, is_new="deadline" in data)
+        _apply(demand, changes)
+        _demand_check(demand, is_new="deadline" in changes)
         _save_and_publish(demand, lambda d: _fact(ListingUpdated, d))
     return demand
 
@@ -408,7 +467,7 @@ def listing_reject(*, listing: ListingT, reviewer: User, reason: str) -> Listing
     if not is_reviewer(reviewer):
         raise Forbidden(_("Only platform administrators review listings."))
     if not reason.strip():
-        raise ValidationError({"reason": [_("A rejection needs a reason the owner can act on.")]})
+        raise Invalid({"reason": [_("A rejection needs a reason the owner can act on.")]})
     return _transition(
         listing,
         allowed_from={ListingStatus.PENDING},
@@ -425,7 +484,18 @@ def _require_expert_editor(expert: Expert, user: User) -> None:
         raise Forbidden(_("Only the expert or their organization's administrators edit this profile."))
 
 
-def expert_create(*, user: User, data: dict[str, Any], for_self: bool) -> Expert:
+class ExpertFields(TypedDict, total=False):
+    name: str
+    title: str
+    fields: list[str]
+    bio: str
+    achievements_summary: str
+    email: str
+    phone: str
+    is_public: bool
+
+
+def expert_create(*, user: User, for_self: bool, **fields: Unpack[ExpertFields]) -> Expert:
     """Experts create their own profile; organization administrators create profiles for their people."""
     if user.organization is None:
         raise Forbidden(_("Join an organization before creating an expert profile."))
@@ -436,15 +506,15 @@ def expert_create(*, user: User, data: dict[str, Any], for_self: bool) -> Expert
         raise Forbidden(_("Only organization administrators create profiles for others."))
     if for_self and Expert.objects.filter(user=user).exists():
         raise Conflict(_("You already have an expert profile."), code="duplicate")
-    expert = Expert(organization=user.organization, user=user if for_self else None, **data)
+    expert = Expert(organization=user.organization, user=user if for_self else None, **fields)
     _save_and_publish(expert, lambda e: _fact(ListingCreated, e), is_new=True)
     return expert
 
 
-def expert_update(*, expert: Expert, user: User, data: dict[str, Any]) -> Expert:
+def expert_update(*, expert: Expert, user: User, **changes: Unpack[ExpertFields]) -> Expert:
     _require_expert_editor(expert, user)
     with transaction.atomic():
         expert = _lock(expert)
-        _apply(expert, data)
+        _apply(expert, changes)
         _save_and_publish(expert, lambda e: _fact(ListingUpdated, e))
     return expert

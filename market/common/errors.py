@@ -1,7 +1,8 @@
 """The one error shape of the API: `{"error": {"code", "message", "fields"}}`.
 
-Services raise `ApplicationError` (or Django's `ValidationError`/`PermissionDenied`); views never build error
-bodies themselves, so every failure reaches clients in the same form."""
+Services raise only `ApplicationError` and its subclasses (`Invalid`, `Conflict`, `Forbidden`); views never
+build error bodies themselves, so every failure reaches clients in the same form. A Django `ValidationError`
+that escapes a model elsewhere answers exactly as `Invalid` does."""
 
 from collections.abc import Callable
 from http import HTTPStatus
@@ -10,7 +11,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -30,6 +33,33 @@ class ApplicationError(Exception):
         self.message = message
         self.code = code or self.default_code
         self.fields = fields or {}
+
+
+class Invalid(ApplicationError):
+    """Submitted values break a rule: 400 `invalid`, `fields` naming each field with its messages."""
+
+    def __init__(self, fields: dict[str, Any], *, message: str | None = None):
+        super().__init__(message or gettext("The submitted data is not valid."), fields=fields)
+
+    @classmethod
+    def from_django(cls, error: DjangoValidationError) -> "Invalid":
+        """A model's or validator's errors, fields and messages unchanged."""
+        if hasattr(error, "error_dict"):
+            return cls(
+                {
+                    field: [str(message) for e in errors for message in e.messages]
+                    for field, errors in error.error_dict.items()
+                }
+            )
+        return cls({"non_field_errors": [str(message) for message in error.messages]})
+
+
+def full_clean(instance: Model, **options: Any) -> None:
+    """`instance.full_clean(**options)` for a service: its errors raised as `Invalid`, fields unchanged."""
+    try:
+        instance.full_clean(**options)
+    except DjangoValidationError as error:
+        raise Invalid.from_django(error) from error
 
 
 class Conflict(ApplicationError):
@@ -53,15 +83,6 @@ def _flatten(detail: Any) -> Any:
     return str(detail)
 
 
-def _django_validation_fields(error: DjangoValidationError) -> dict[str, Any]:
-    if hasattr(error, "error_dict"):
-        return {
-            field: [str(message) for e in errors for message in e.messages]
-            for field, errors in error.error_dict.items()
-        }
-    return {"non_field_errors": [str(message) for message in error.messages]}
-
-
 def _first_code(detail: Any) -> str | None:
     codes = detail.get_codes() if hasattr(detail, "get_codes") else None
     while isinstance(codes, dict | list) and codes:
@@ -81,14 +102,10 @@ def error_response(code: str, message: str, status_code: int) -> JsonResponse:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = Invalid.from_django(exc)
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, str(exc.message), _flatten(exc.fields)), status=exc.status_code)
-    if isinstance(exc, DjangoValidationError):
-        fields = _django_validation_fields(exc)
-        return Response(
-            error_body("invalid", str(_("The submitted data is not valid.")), fields),
-            status=status.HTTP_400_BAD_REQUEST,
-        )
     if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
         exc = RequestTooLarge()
     if isinstance(exc, Http404):

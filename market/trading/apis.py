@@ -1,7 +1,5 @@
 """Trading endpoints. Each view parses input, calls one service or selector, and serializes the result."""
 
-from typing import Any
-
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -12,23 +10,16 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
 from market.accounts.identity import reader, signed_in_user
 from market.catalog.models import Demand, ListingStatus
-from market.common.apis import IsReviewer
+from market.common.apis import IsReviewer, validated
 from market.common.filters import ParameterFilterBackend
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import CursorPagination
 from market.trading import filters, selectors, serializers
 from market.trading.models import Auction, Deal, DealMilestone, DealObjection, Offer, Proposal
 from market.trading.services import auctions, deals, offers, proposals
-
-
-def _parse(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class BidPagination(CursorPagination):
@@ -55,7 +46,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def create(self, request: Request) -> Response:
         auction = auctions.auction_open(
-            user=signed_in_user(request), **_parse(serializers.AuctionInputSerializer, request)
+            user=signed_in_user(request), **validated(serializers.AuctionInputSerializer, request.data)
         )
         return Response(self.get_serializer(auction).data, status=status.HTTP_201_CREATED)
 
@@ -105,7 +96,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
         bid = auctions.bid_place(
             auction_id=auction.pk,
             user=signed_in_user(request),
-            **_parse(serializers.BidInputSerializer, request),
+            **validated(serializers.BidInputSerializer, request.data),
         )
         return Response(serializers.BidOutputSerializer(bid).data, status=status.HTTP_201_CREATED)
 
@@ -137,7 +128,7 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def create(self, request: Request) -> Response:
         offer = offers.offer_make(
-            user=signed_in_user(request), **_parse(serializers.OfferInputSerializer, request)
+            user=signed_in_user(request), **validated(serializers.OfferInputSerializer, request.data)
         )
         return self._done(offer, status.HTTP_201_CREATED)
 
@@ -145,7 +136,7 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def counter(self, request: Request, pk: str) -> Response:
         """Put a new amount on the table (only the side whose turn it is)."""
-        data = _parse(serializers.CounterInputSerializer, request)
+        data = validated(serializers.CounterInputSerializer, request.data)
         return self._done(offers.offer_counter(offer=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(request=None, responses=serializers.OfferOutputSerializer)
@@ -158,7 +149,7 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str) -> Response:
         """End the negotiation with a structured reason."""
-        data = _parse(serializers.DeclineInputSerializer, request)
+        data = validated(serializers.DeclineInputSerializer, request.data)
         return self._done(offers.offer_decline(offer=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(
@@ -201,7 +192,7 @@ class DemandProposalsApi(GenericAPIView):
         request=serializers.ProposalInputSerializer, responses={201: serializers.ProposalOutputSerializer}
     )
     def post(self, request: Request, demand_id: int) -> Response:
-        data = _parse(serializers.ProposalInputSerializer, request)
+        data = validated(serializers.ProposalInputSerializer, request.data)
         proposal = proposals.proposal_submit(
             demand=self._demand(demand_id), user=signed_in_user(request), **data
         )
@@ -256,7 +247,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     def advance(self, request: Request, pk: str) -> Response:
         """contract_signed (either party, after any public notice), paid (the seller confirms receipt),
         completed (the buyer accepts delivery)."""
-        data = _parse(serializers.AdvanceInputSerializer, request)
+        data = validated(serializers.AdvanceInputSerializer, request.data)
         return self._done(deals.deal_advance(deal=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(
@@ -265,7 +256,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="register-contract")
     def register_contract(self, request: Request, pk: str) -> Response:
         """The seller records the technology-contract registration (技术合同认定登记)."""
-        data = _parse(serializers.RegistrationInputSerializer, request)
+        data = validated(serializers.RegistrationInputSerializer, request.data)
         return self._done(
             deals.deal_register_contract(deal=self.get_object(), user=signed_in_user(request), **data)
         )
@@ -273,35 +264,25 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=serializers.CancelInputSerializer, responses=serializers.DealDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        data = _parse(serializers.CancelInputSerializer, request)
+        data = validated(serializers.CancelInputSerializer, request.data)
         return self._done(deals.deal_cancel(deal=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(request=serializers.BrokerInputSerializer, responses=serializers.DealDetailSerializer)
     @action(detail=True, methods=["post"])
     def broker(self, request: Request, pk: str) -> Response:
         """A party mandates a broker (a member of an approved intermediary) for its side."""
-        data = _parse(serializers.BrokerInputSerializer, request)
-        deal = deals.deal_broker_assign(
-            deal=self.get_object(),
-            user=signed_in_user(request),
-            broker_id=data["broker_id"],
-            commission=data.get("commission"),
+        data = validated(serializers.BrokerInputSerializer, request.data)
+        return self._done(
+            deals.deal_broker_assign(deal=self.get_object(), user=signed_in_user(request), **data)
         )
-        return self._done(deal)
 
     @extend_schema(
         request=serializers.MilestoneInputSerializer, responses={201: serializers.MilestoneSerializer}
     )
     @action(detail=True, methods=["post"])
     def milestones(self, request: Request, pk: str) -> Response:
-        data = _parse(serializers.MilestoneInputSerializer, request)
-        milestone = deals.deal_milestone_add(
-            deal=self.get_object(),
-            user=signed_in_user(request),
-            title=data["title"],
-            due_on=data.get("due_on"),
-            amount=data.get("amount"),
-        )
+        data = validated(serializers.MilestoneInputSerializer, request.data)
+        milestone = deals.deal_milestone_add(deal=self.get_object(), user=signed_in_user(request), **data)
         return Response(serializers.MilestoneSerializer(milestone).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=serializers.MilestoneSerializer)
@@ -316,7 +297,7 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def documents(self, request: Request, pk: str) -> Response:
-        data = _parse(serializers.DocumentInputSerializer, request)
+        data = validated(serializers.DocumentInputSerializer, request.data)
         document = deals.deal_document_add(deal=self.get_object(), user=signed_in_user(request), **data)
         return Response(serializers.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
@@ -335,7 +316,7 @@ class NoticeViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def objections(self, request: Request, pk: str) -> Response:
-        data = _parse(serializers.ObjectionInputSerializer, request)
+        data = validated(serializers.ObjectionInputSerializer, request.data)
         objection = deals.objection_lodge(deal=self.get_object(), user=signed_in_user(request), **data)
         return Response(serializers.ObjectionSerializer(objection).data, status=status.HTTP_201_CREATED)
 
@@ -349,6 +330,6 @@ class ObjectionRulingApi(GenericAPIView):
     @extend_schema(request=serializers.RulingInputSerializer, responses=serializers.ObjectionSerializer)
     def post(self, request: Request, pk: int) -> Response:
         objection = get_object_or_404(DealObjection, pk=pk)
-        data = _parse(serializers.RulingInputSerializer, request)
+        data = validated(serializers.RulingInputSerializer, request.data)
         objection = deals.objection_rule(objection=objection, reviewer=signed_in_user(request), **data)
         return Response(self.get_serializer(objection).data)

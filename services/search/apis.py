@@ -10,12 +10,14 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from market.common.apis import validated
 from services.search import selectors
 from services.search.serializers import (
     SearchParamsSerializer,
     SimilarParamsSerializer,
     SuggestParamsSerializer,
     cursor_encode,
+    search_params,
 )
 
 
@@ -26,9 +28,7 @@ class SearchApi(APIView):
 
     @extend_schema(parameters=[SearchParamsSerializer], responses=dict)
     def get(self, request: Request) -> Response:
-        serializer = SearchParamsSerializer(data=request.query_params)
-        serializer.is_valid(raise_exception=True)
-        params = serializer.params()
+        params = search_params(validated(SearchParamsSerializer, request.query_params))
         found = selectors.search_run(params)
         last_sort = found.pop("last_sort")
         url = request.build_absolute_uri()
@@ -51,9 +51,7 @@ class SuggestApi(APIView):
 
     @extend_schema(parameters=[SuggestParamsSerializer], responses=dict)
     def get(self, request: Request) -> Response:
-        serializer = SuggestParamsSerializer(data=request.query_params)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(SuggestParamsSerializer, request.query_params)
         return Response({"q": data["q"], "suggestions": selectors.suggest_run(data["q"], data["size"])})
 
 
@@ -64,9 +62,7 @@ class SimilarApi(APIView):
 
     @extend_schema(parameters=[SimilarParamsSerializer], responses=dict)
     def get(self, request: Request) -> Response:
-        serializer = SimilarParamsSerializer(data=request.query_params)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(SimilarParamsSerializer, request.query_params)
         results = selectors.similar_run(
             data["type"], data["id"], within=data.get("within", []), size=data["size"]
         )

@@ -104,37 +104,38 @@ class SearchParamsSerializer(serializers.Serializer):
                 raise serializers.ValidationError({high: _("Must not be below %(low)s.") % {"low": low}})
         return attrs
 
-    def params(self) -> SearchParams:
-        data = self.validated_data
-        ipc = [value.upper() for value in data.get("ipc", [])]
-        return SearchParams(
-            q=data.get("q", ""),
-            filters={
-                name: data[name]
-                for name in (
-                    "type",
-                    "field",
-                    "owner_type",
-                    "legal_status",
-                    "patent_type",
-                    "transfer_mode",
-                    "stage",
-                    "collaboration_mode",
-                )
-                if data.get(name)
-            },
-            ipc=ipc,
-            region=data.get("region", []),
-            trl_min=data.get("trl_min"),
-            trl_max=data.get("trl_max"),
-            price_min=float(data["price_min"]) if data.get("price_min") is not None else None,
-            price_max=float(data["price_max"]) if data.get("price_max") is not None else None,
-            published_after=data.get("published_after"),
-            published_before=data.get("published_before"),
-            sort=data["sort"],
-            size=data["page_size"],
-            search_after=data.get("cursor"),
-        )
+
+def search_params(data: dict[str, Any]) -> SearchParams:
+    """The query a `SearchParamsSerializer`'s validated data asks for."""
+    ipc = [value.upper() for value in data.get("ipc", [])]
+    return SearchParams(
+        q=data.get("q", ""),
+        filters={
+            name: data[name]
+            for name in (
+                "type",
+                "field",
+                "owner_type",
+                "legal_status",
+                "patent_type",
+                "transfer_mode",
+                "stage",
+                "collaboration_mode",
+            )
+            if data.get(name)
+        },
+        ipc=ipc,
+        region=data.get("region", []),
+        trl_min=data.get("trl_min"),
+        trl_max=data.get("trl_max"),
+        price_min=float(data["price_min"]) if data.get("price_min") is not None else None,
+        price_max=float(data["price_max"]) if data.get("price_max") is not None else None,
+        published_after=data.get("published_after"),
+        published_before=data.get("published_before"),
+        sort=data["sort"],
+        size=data["page_size"],
+        search_after=data.get("cursor"),
+    )
 
 
 class SuggestParamsSerializer(serializers.Serializer):

@@ -10,13 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from market.catalog import services
 from market.catalog.models import Achievement, Demand, Expert, ListingStatus, NdaAcceptance, Patent
-from market.common.errors import Conflict
+from market.common.errors import Conflict, Invalid
 from market.events import publishing
 from market.events.models import OutboxEvent
 from tests import factories
@@ -123,9 +122,7 @@ def assert_event(row: OutboxEvent, *, aggregate: str, fact: str, instance: Any) 
 
 def test_patent_create_and_update_publish_one_event_each(cast):
     before = outbox_ids()
-    patent = services.patent_create(
-        user=cast.uni_member, data=patent_data(publication_number="cn 111504366 b")
-    )
+    patent = services.patent_create(user=cast.uni_member, **patent_data(publication_number="cn 111504366 b"))
     data = assert_event(the_new_event(before), aggregate="patent", fact="created", instance=patent)
     assert data["status"] == "draft" and data["owner_org_id"] == cast.university.pk
     snapshot = data["snapshot"]
@@ -136,7 +133,7 @@ def test_patent_create_and_update_publish_one_event_each(cast):
     assert snapshot["owner"]["name"] == cast.university.name
 
     before = outbox_ids()
-    services.patent_update(patent=patent, user=cast.uni_member, data={"price": Decimal("120000.50")})
+    services.patent_update(patent=patent, user=cast.uni_member, price=Decimal("120000.50"))
     data = assert_event(the_new_event(before), aggregate="patent", fact="updated", instance=patent)
     assert data["version"] == 2 and data["snapshot"]["price"] == "120000.50"
 
@@ -145,14 +142,14 @@ def test_achievement_events_never_carry_confidential_details(cast):
     own_patent = factories.patent(cast.university)
     before = outbox_ids()
     achievement = services.achievement_create(
-        user=cast.uni_member, data=achievement_data(), patent_ids=[own_patent.pk]
+        user=cast.uni_member, **achievement_data(), patent_ids=[own_patent.pk]
     )
     created = assert_event(
         the_new_event(before), aggregate="achievement", fact="created", instance=achievement
     )
     assert created["snapshot"]["patent_ids"] == [own_patent.pk]
     before = outbox_ids()
-    services.achievement_update(achievement=achievement, user=cast.uni_member, data={"trl": 6})
+    services.achievement_update(achievement=achievement, user=cast.uni_member, trl=6)
     updated = assert_event(
         the_new_event(before), aggregate="achievement", fact="updated", instance=achievement
     )
@@ -189,7 +186,7 @@ def test_nda_acceptance_publishes_once(cast):
 
 def test_anonymous_demand_events_do_not_name_the_enterprise(cast):
     before = outbox_ids()
-    demand = services.demand_create(user=cast.ent_member, data=demand_data(is_anonymous=True))
+    demand = services.demand_create(user=cast.ent_member, **demand_data(is_anonymous=True))
     created = assert_event(the_new_event(before), aggregate="demand", fact="created", instance=demand)
     before = outbox_ids()
     services.listing_submit(listing=demand, user=cast.ent_member)
@@ -206,7 +203,7 @@ def test_anonymous_demand_events_do_not_name_the_enterprise(cast):
 
 def test_named_demand_snapshot_names_the_enterprise(cast):
     before = outbox_ids()
-    demand = services.demand_create(user=cast.ent_member, data=demand_data())
+    demand = services.demand_create(user=cast.ent_member, **demand_data())
     data = assert_event(the_new_event(before), aggregate="demand", fact="created", instance=demand)
     assert data["snapshot"]["owner"]["id"] == cast.enterprise.pk
     assert data["snapshot"]["owner"]["name"] == cast.enterprise.name
@@ -214,10 +211,10 @@ def test_named_demand_snapshot_names_the_enterprise(cast):
 
 def test_expert_events_never_carry_contact_details(cast):
     before = outbox_ids()
-    expert = services.expert_create(user=cast.uni_member, data=expert_data(), for_self=True)
+    expert = services.expert_create(user=cast.uni_member, **expert_data(), for_self=True)
     created = assert_event(the_new_event(before), aggregate="expert", fact="created", instance=expert)
     before = outbox_ids()
-    services.expert_update(expert=expert, user=cast.uni_member, data={"bio": "锂离子电池正极材料。"})
+    services.expert_update(expert=expert, user=cast.uni_member, bio="锂离子电池正极材料。")
     updated = assert_event(the_new_event(before), aggregate="expert", fact="updated", instance=expert)
     assert updated["version"] == 2 and updated["snapshot"]["bio"] == "锂离子电池正极材料。"
     for data in (created, updated):
@@ -271,12 +268,12 @@ def test_version_grows_by_one_with_every_change(cast):
         assert row.aggregate_version == patent.version
         seen.append(patent.version)
 
-    patent = services.patent_create(user=cast.uni_member, data=patent_data())
+    patent = services.patent_create(user=cast.uni_member, **patent_data())
     seen.append(patent.version)
-    step(lambda: services.patent_update(patent=patent, user=cast.uni_member, data={"abstract": "摘要"}))
+    step(lambda: services.patent_update(patent=patent, user=cast.uni_member, abstract="摘要"))
     step(lambda: services.listing_submit(listing=patent, user=cast.uni_member))
     step(lambda: services.listing_reject(listing=patent, reviewer=cast.platform_admin, reason="补充摘要"))
-    step(lambda: services.patent_update(patent=patent, user=cast.uni_member, data={"abstract": "新摘要"}))
+    step(lambda: services.patent_update(patent=patent, user=cast.uni_member, abstract="新摘要"))
     step(lambda: services.listing_submit(listing=patent, user=cast.uni_member))
     step(lambda: services.listing_approve(listing=patent, reviewer=cast.platform_admin))
     step(lambda: services.listing_withdraw(listing=patent, user=cast.uni_member))
@@ -303,7 +300,7 @@ def test_version_grows_by_one_with_every_change(cast):
 def test_expiry_date_is_the_term_after_filing(cast, type_digit, filing, expiry):
     number = factories.application_number(4711, type_digit=type_digit, year=filing.year)
     patent = services.patent_create(
-        user=cast.uni_member, data=patent_data(application_number=number, filing_date=filing)
+        user=cast.uni_member, **patent_data(application_number=number, filing_date=filing)
     )
     patent.refresh_from_db()
     assert patent.patent_type == {"1": "invention", "2": "utility_model", "3": "design"}[type_digit]
@@ -311,8 +308,8 @@ def test_expiry_date_is_the_term_after_filing(cast, type_digit, filing, expiry):
 
 
 def test_changing_the_filing_date_moves_the_expiry_date(cast):
-    patent = services.patent_create(user=cast.uni_member, data=patent_data())
-    services.patent_update(patent=patent, user=cast.uni_member, data={"filing_date": date(2020, 2, 29)})
+    patent = services.patent_create(user=cast.uni_member, **patent_data())
+    services.patent_update(patent=patent, user=cast.uni_member, filing_date=date(2020, 2, 29))
     patent.refresh_from_db()
     assert patent.expiry_date == date(2040, 2, 29)
 
@@ -352,20 +349,20 @@ BAD_CHECK_NUMBER = _GOOD_NUMBER[:-1] + ("0" if _GOOD_NUMBER[-1] != "0" else "1")
 )
 def test_patent_create_rejects_inconsistent_data(cast, overrides, field):
     before = row_counts()
-    with pytest.raises(ValidationError) as error:
-        services.patent_create(user=cast.uni_member, data=patent_data(**overrides))
-    assert field in error.value.message_dict
+    with pytest.raises(Invalid) as error:
+        services.patent_create(user=cast.uni_member, **patent_data(**overrides))
+    assert field in error.value.fields
     assert row_counts() == before
 
 
 def test_patent_update_with_bad_data_changes_nothing(cast):
-    patent = services.patent_create(user=cast.uni_member, data=patent_data())
+    patent = services.patent_create(user=cast.uni_member, **patent_data())
     before = row_counts()
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(Invalid) as error:
         services.patent_update(
-            patent=patent, user=cast.uni_member, data={"title": "新标题", "grant_date": date(2019, 1, 1)}
+            patent=patent, user=cast.uni_member, title="新标题", grant_date=date(2019, 1, 1)
         )
-    assert "grant_date" in error.value.message_dict
+    assert "grant_date" in error.value.fields
     assert row_counts() == before
     stored = Patent.objects.get(pk=patent.pk)
     assert (stored.title, stored.version, stored.grant_date) == (
@@ -377,9 +374,9 @@ def test_patent_update_with_bad_data_changes_nothing(cast):
 
 def test_achievement_with_listed_pricing_needs_a_price(cast):
     before = row_counts()
-    with pytest.raises(ValidationError) as error:
-        services.achievement_create(user=cast.uni_member, data=achievement_data(pricing_method="listing"))
-    assert "price" in error.value.message_dict
+    with pytest.raises(Invalid) as error:
+        services.achievement_create(user=cast.uni_member, **achievement_data(pricing_method="listing"))
+    assert "price" in error.value.fields
     assert row_counts() == before
 
 
@@ -387,22 +384,18 @@ def test_achievement_cannot_link_another_organizations_patent(cast):
     own = factories.patent(cast.university)
     foreign = factories.patent(cast.institute)
     before = row_counts()
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(Invalid) as error:
         services.achievement_create(
-            user=cast.uni_member, data=achievement_data(), patent_ids=[own.pk, foreign.pk]
+            user=cast.uni_member, **achievement_data(), patent_ids=[own.pk, foreign.pk]
         )
-    assert "patent_ids" in error.value.message_dict
+    assert "patent_ids" in error.value.fields
     assert row_counts() == before
 
-    achievement = services.achievement_create(
-        user=cast.uni_member, data=achievement_data(), patent_ids=[own.pk]
-    )
+    achievement = services.achievement_create(user=cast.uni_member, **achievement_data(), patent_ids=[own.pk])
     before = row_counts()
-    with pytest.raises(ValidationError) as error:
-        services.achievement_update(
-            achievement=achievement, user=cast.uni_member, data={}, patent_ids=[foreign.pk]
-        )
-    assert "patent_ids" in error.value.message_dict
+    with pytest.raises(Invalid) as error:
+        services.achievement_update(achievement=achievement, user=cast.uni_member, patent_ids=[foreign.pk])
+    assert "patent_ids" in error.value.fields
     assert row_counts() == before
     assert list(achievement.patents.values_list("pk", flat=True)) == [own.pk]
 
@@ -417,18 +410,18 @@ def test_achievement_cannot_link_another_organizations_patent(cast):
 )
 def test_demand_create_rejects_inconsistent_data(cast, overrides, field):
     before = row_counts()
-    with pytest.raises(ValidationError) as error:
-        services.demand_create(user=cast.ent_member, data=demand_data(**overrides))
-    assert field in error.value.message_dict
+    with pytest.raises(Invalid) as error:
+        services.demand_create(user=cast.ent_member, **demand_data(**overrides))
+    assert field in error.value.fields
     assert row_counts() == before
 
 
 def test_demand_update_with_inverted_budget_changes_nothing(cast):
     demand = factories.demand(cast.enterprise, status="draft")
     before = row_counts()
-    with pytest.raises(ValidationError) as error:
-        services.demand_update(demand=demand, user=cast.ent_member, data={"budget_min": Decimal("600000")})
-    assert "budget_max" in error.value.message_dict
+    with pytest.raises(Invalid) as error:
+        services.demand_update(demand=demand, user=cast.ent_member, budget_min=Decimal("600000"))
+    assert "budget_max" in error.value.fields
     assert row_counts() == before
     stored = Demand.objects.get(pk=demand.pk)
     assert (stored.budget_min, stored.version) == (Decimal("100000"), 1)
@@ -438,7 +431,7 @@ def test_editing_a_published_listing_is_a_conflict_and_writes_nothing(cast):
     patent = factories.patent(cast.university)
     before = row_counts()
     with pytest.raises(Conflict) as error:
-        services.patent_update(patent=patent, user=cast.uni_member, data={"title": "改"})
+        services.patent_update(patent=patent, user=cast.uni_member, title="改")
     assert error.value.code == "not_editable"
     assert row_counts() == before
 
@@ -469,13 +462,13 @@ def test_failed_publication_leaves_no_created_rows(cast, monkeypatch, break_publ
     before = row_counts()
     break_publishing(monkeypatch)
     with pytest.raises(BrokerDown):
-        services.patent_create(user=cast.uni_member, data=patent_data())
+        services.patent_create(user=cast.uni_member, **patent_data())
     with pytest.raises(BrokerDown):
-        services.achievement_create(user=cast.uni_member, data=achievement_data(), patent_ids=[own.pk])
+        services.achievement_create(user=cast.uni_member, **achievement_data(), patent_ids=[own.pk])
     with pytest.raises(BrokerDown):
-        services.demand_create(user=cast.ent_member, data=demand_data())
+        services.demand_create(user=cast.ent_member, **demand_data())
     with pytest.raises(BrokerDown):
-        services.expert_create(user=cast.uni_member, data=expert_data(), for_self=True)
+        services.expert_create(user=cast.uni_member, **expert_data(), for_self=True)
     assert row_counts() == before
 
 
@@ -487,15 +480,13 @@ def test_failed_publication_leaves_updates_unchanged(cast, monkeypatch, break_pu
     expert = factories.expert(cast.university, bio="原简介")
     break_publishing(monkeypatch)
     with pytest.raises(BrokerDown):
-        services.patent_update(patent=patent, user=cast.uni_member, data={"title": "新标题"})
+        services.patent_update(patent=patent, user=cast.uni_member, title="新标题")
     with pytest.raises(BrokerDown):
-        services.achievement_update(
-            achievement=achievement, user=cast.uni_member, data={"trl": 8}, patent_ids=[]
-        )
+        services.achievement_update(achievement=achievement, user=cast.uni_member, trl=8, patent_ids=[])
     with pytest.raises(BrokerDown):
-        services.demand_update(demand=demand, user=cast.ent_member, data={"title": "新需求"})
+        services.demand_update(demand=demand, user=cast.ent_member, title="新需求")
     with pytest.raises(BrokerDown):
-        services.expert_update(expert=expert, user=cast.uni_admin, data={"bio": "新简介"})
+        services.expert_update(expert=expert, user=cast.uni_admin, bio="新简介")
     assert Patent.objects.values_list("title", "version").get(pk=patent.pk) == ("原标题", 1)
     assert Achievement.objects.values_list("trl", "version").get(pk=achievement.pk) == (5, 1)
     assert Demand.objects.values_list("title", "version").get(pk=demand.pk) == (demand.title, 1)

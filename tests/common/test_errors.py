@@ -8,6 +8,7 @@ import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
 from market.catalog.models import ListingStatus, Patent
+from market.common.errors import Invalid
 from market.events.models import OutboxEvent
 from tests import factories
 
@@ -282,16 +283,14 @@ def test_a_filing_date_far_in_the_future_is_a_field_error(cast, api):
 
 def test_the_service_bounds_dates_too(cast):
     """Writers other than the API (imports, the admin) pass through the same service rule."""
-    from django.core.exceptions import ValidationError
-
     from market.catalog.services import patent_create
 
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(Invalid) as raised:
         patent_create(
             user=cast.uni_member,
-            data={**_patent_input(filing_date=date(9980, 1, 1)), "ipc_codes": ["H01M 10/0562"]},
+            **{**_patent_input(filing_date=date(9980, 1, 1)), "ipc_codes": ["H01M 10/0562"]},
         )
-    assert set(raised.value.message_dict) == {"filing_date"}
+    assert set(raised.value.fields) == {"filing_date"}
 
 
 @pytest.mark.parametrize(

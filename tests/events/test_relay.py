@@ -198,13 +198,13 @@ def test_several_relays_share_the_outbox_without_duplicates_or_reordering(cast, 
             services.patent_update(
                 patent=patent.__class__.objects.get(pk=patent.pk),
                 user=cast.uni_member,
-                data={"abstract": f"r{round_number}"},
+                abstract=f"r{round_number}",
             ) if patent.status == "draft" else None
     for patent in patents:  # published listings are not editable: withdraw, then edit repeatedly
         services.listing_withdraw(listing=patent, user=cast.uni_member)
     for round_number in range(15):
         for patent in patents:
-            services.patent_update(patent=patent, user=cast.uni_member, data={"abstract": f"r{round_number}"})
+            services.patent_update(patent=patent, user=cast.uni_member, abstract=f"r{round_number}")
     total = OutboxEvent.objects.count()
     assert total == 20 * 16
 

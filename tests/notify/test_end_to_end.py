@@ -296,7 +296,7 @@ def test_followers_hear_of_a_withdrawal_but_never_of_what_the_owner_then_edits(c
     _follow(follower, patent)
     _follow(owner_follower, patent)
     catalog.listing_withdraw(listing=patent, user=cast.uni_member)
-    patent = catalog.patent_update(patent=patent, user=cast.uni_member, data={"title": "尚未公开的新标题"})
+    patent = catalog.patent_update(patent=patent, user=cast.uni_member, title="尚未公开的新标题")
     catalog.listing_submit(listing=patent, user=cast.uni_member)
     catalog.listing_withdraw(listing=patent, user=cast.uni_member)
 

@@ -15,7 +15,7 @@ from market.catalog.models import (
     NdaAcceptance,
     Patent,
 )
-from market.common.errors import ApplicationError, Conflict, Forbidden
+from market.common.errors import Conflict, Forbidden, Invalid
 from market.common.permissions import belongs_to, can_post_demand
 from market.events.catalogue import (
     AuctionClosed,
@@ -66,7 +66,7 @@ def auction_open(
     if reserve_price is not None and reserve_price < starting_price:
         errors["reserve_price"] = [_("The reserve price cannot be below the starting price.")]
     if errors:
-        raise ApplicationError(_("The submitted data is not valid."), code="invalid", fields=errors)
+        raise Invalid(errors)
     title = listing_title(listing)
     try:
         with transaction.atomic():

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market.accounts.models import OrganizationType, User
-from market.common.errors import ApplicationError, Conflict, Forbidden
+from market.common.errors import Conflict, Forbidden, Invalid
 from market.common.permissions import belongs_to, is_reviewer
 from market.events.catalogue import (
     DealAdvanced,
@@ -148,10 +148,9 @@ def deal_advance(*, deal: Deal, user: User, to: str) -> Deal:
     """Contract signed, paid or completed. Contract registration has its own service (it records the
     registration), cancellation too (it records a reason)."""
     if to not in ADVANCE_STAGES:
-        raise ApplicationError(
-            _("Not a stage this step reaches."),
-            code="invalid",
-            fields={"to": [_("One of contract_signed, paid, completed.")]},
+        raise Invalid(
+            {"to": [_("One of contract_signed, paid, completed.")]},
+            message=_("Not a stage this step reaches."),
         )
     with transaction.atomic():
         deal = _lock_deal(deal)
@@ -182,21 +181,11 @@ def deal_register_contract(
     """Record the technology-contract registration (技术合同认定登记): contract value and the
     technology-transaction value (the part that counts as technology income) are kept apart."""
     if technology_transaction_value > contract_value:
-        raise ApplicationError(
-            _("The submitted data is not valid."),
-            code="invalid",
-            fields={"technology_transaction_value": [_("Cannot exceed the contract value.")]},
-        )
+        raise Invalid({"technology_transaction_value": [_("Cannot exceed the contract value.")]})
     if registered_on > timezone.localdate():
-        raise ApplicationError(
-            _("The submitted data is not valid."),
-            code="invalid",
-            fields={"registered_on": [_("The registration date is in the future.")]},
-        )
+        raise Invalid({"registered_on": [_("The registration date is in the future.")]})
     if contract_type not in ContractType.values:
-        raise ApplicationError(
-            _("Unknown contract type."), code="invalid", fields={"contract_type": [contract_type]}
-        )
+        raise Invalid({"contract_type": [contract_type]}, message=_("Unknown contract type."))
     with transaction.atomic():
         deal = _lock_deal(deal)
         acting_as = _acting_as(deal, user, DEAL_STEPS[DealStage.CONTRACT_REGISTERED][1])
@@ -246,9 +235,7 @@ def _cancel(deal: Deal, *, actor: User, acting_as: str, reason: str) -> Deal:
 
 def deal_cancel(*, deal: Deal, user: User, reason: str) -> Deal:
     if not reason.strip():
-        raise ApplicationError(
-            _("Give a reason."), code="invalid", fields={"reason": [_("This field is required.")]}
-        )
+        raise Invalid({"reason": [_("This field is required.")]}, message=_("Give a reason."))
     with transaction.atomic():
         deal = _lock_deal(deal)
         acting_as = _acting_as(deal, user, frozenset({DealParty.SELLER, DealParty.BUYER}))
@@ -271,7 +258,7 @@ def _require_active(deal: Deal) -> None:
         raise Conflict(_("This deal is finished."), code="deal_finished")
 
 
-def deal_broker_assign(*, deal: Deal, user: User, broker_id: int, commission: Decimal | None) -> Deal:
+def deal_broker_assign(*, deal: Deal, user: User, broker_id: int, commission: Decimal | None = None) -> Deal:
     """A party mandates a technology broker (a member of an approved intermediary) for its side."""
     broker = User.objects.select_related("organization").filter(pk=broker_id).first()
     if not (
@@ -281,10 +268,9 @@ def deal_broker_assign(*, deal: Deal, user: User, broker_id: int, commission: De
         and broker.organization.org_type == OrganizationType.INTERMEDIARY
         and broker.organization.is_approved
     ):
-        raise ApplicationError(
-            _("The broker must be a member of an approved intermediary organization."),
-            code="invalid",
-            fields={"broker_id": [_("Not a broker.")]},
+        raise Invalid(
+            {"broker_id": [_("Not a broker.")]},
+            message=_("The broker must be a member of an approved intermediary organization."),
         )
     with transaction.atomic():
         deal = _lock_deal(deal)
@@ -302,7 +288,7 @@ def deal_broker_assign(*, deal: Deal, user: User, broker_id: int, commission: De
 
 
 def deal_milestone_add(
-    *, deal: Deal, user: User, title: str, due_on: date | None, amount: Decimal | None
+    *, deal: Deal, user: User, title: str, due_on: date | None = None, amount: Decimal | None = None
 ) -> DealMilestone:
     with transaction.atomic():
         deal = _lock_deal(deal)

@@ -12,7 +12,7 @@ from market.catalog.models import (
     Patent,
     PricingMethod,
 )
-from market.common.errors import ApplicationError, Conflict, Forbidden
+from market.common.errors import Conflict, Forbidden, Invalid
 from market.common.permissions import belongs_to, can_post_demand
 from market.events.catalogue import (
     OfferAccepted,
@@ -176,10 +176,8 @@ def offer_decline(*, offer: Offer, user: User, reason_code: str, reason_text: st
     """Either side ends the negotiation with a structured reason, so owners learn why buyers pass."""
     side = _offer_side(offer, user)
     if reason_code == DeclineReason.OTHER and not reason_text.strip():
-        raise ApplicationError(
-            _("Explain the reason."),
-            code="invalid",
-            fields={"reason_text": [_("Required when the reason is other.")]},
+        raise Invalid(
+            {"reason_text": [_("Required when the reason is other.")]}, message=_("Explain the reason.")
         )
     with transaction.atomic():
         offer = _lock_open_offer(offer)
