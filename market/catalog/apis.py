@@ -66,7 +66,7 @@ class CatalogViewSet(viewsets.GenericViewSet):
     detail_serializer_class: type[Serializer] | None = None
 
     def get_queryset(self) -> QuerySet:
-        return type(self).selector(user=self.request.user)
+        return type(self).selector(user=reader(self.request))
 
     def get_serializer_class(self) -> type[Serializer]:
         return self.output_serializer_class
