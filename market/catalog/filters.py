@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from market.accounts.models import OrganizationType
+from market.accounts.permissions import belongs_to, is_reviewer
 from market.catalog.models import (
     Achievement,
     AchievementStage,
@@ -28,7 +29,6 @@ from market.common.filters import (
     RegionFilter,
     money_filter,
 )
-from market.common.permissions import belongs_to, is_reviewer
 
 
 class ListingFilter(filters.FilterSet):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from market.accounts.permissions import belongs_to, is_reviewer
 from market.catalog.models import (
     Achievement,
     AchievementStage,
@@ -24,7 +25,6 @@ from market.catalog.models import (
     Urgency,
 )
 from market.common.fields import CalendarDateField
-from market.common.permissions import belongs_to, is_reviewer
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
@@ -312,10 +312,3 @@ class ExpertOutputSerializer(serializers.ModelSerializer):
         if not self.context["request"].user.is_authenticated:
             return None
         return {"email": expert.email, "phone": expert.phone}
-
-
-# ---- review ------------------------------------------------------------------------------------------------
-
-
-class RejectInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)

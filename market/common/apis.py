@@ -1,15 +1,9 @@
 """Pieces every API module uses."""
 
-from typing import Any
-
-from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
-
-from market.common.permissions import is_reviewer
+from rest_framework import serializers
 
 
-class IsReviewer(BasePermission):
-    """Platform administrators only (401 for anonymous callers, 403 for others)."""
+class RejectInputSerializer(serializers.Serializer):
+    """The reason of a reviewer's rejection (of an organization or a listing)."""
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return is_reviewer(request.user)
+    reason = serializers.CharField(max_length=2000)

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "services.audit",
     "services.search",
     "services.notify",
+    # local-development tooling, installed for its `run_market` command only (see market/localdev/__init__.py)
+    "market.localdev",
 ]
 
 MIDDLEWARE = [

@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from market.accounts.identity import reader, signed_in_user
+from market.accounts.permissions import IsReviewer
 from market.catalog.models import Demand, ListingStatus
-from market.common.apis import IsReviewer
 from market.common.filters import ParameterFilterBackend
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import CursorPagination

@@ -16,12 +16,12 @@ import redis
 from django.db import connection, transaction
 from django.utils import timezone
 
-from services.common.consumer import wait_until
-from services.common.embedded import free_port
+from market.localdev.embedded import free_port
 from services.notify.models import Channel, DeliveryStatus, Notification, Outcome, WebhookEndpoint
 from services.notify.services import deliveries, digests, fanout, subscriptions
 from services.notify.webhooks import DeliveryResult
 from tests.notify.conftest import celery_queues, running_worker
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,7 +13,6 @@ from market.catalog import services as catalog
 from market.events.catalogue import BidOutbid, BidPlaced
 from market.events.models import OutboxEvent
 from market.events.publishing import publish
-from services.common.consumer import wait_until
 from services.common.models import HandledMessage
 from services.notify.consumer import SPEC
 from services.notify.models import Channel, DeliveryStatus, Notification
@@ -21,6 +20,7 @@ from services.notify.services import fanout, subscriptions
 from tests import factories
 from tests.events.kit import consumer_loop, relay_all, running
 from tests.notify.conftest import webhook_verify
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
