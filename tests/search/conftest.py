@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
 
-from market.catalog.seeding import market_seed
+from market.demo.seeding import market_seed
 from market.events.models import OutboxEvent
 from market.localdev.embedded import EmbeddedBroker
 from services.search.indexer import bulk_send, listing_event_action

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.conf import settings
 
-from market.catalog.seeding import DEMO_DEMANDS
+from market.demo.seeding import DEMO_DEMANDS
 from services.common.chinese import segment
 from services.search.indexes import alias_name, client
 
