@@ -88,7 +88,7 @@ def test_facets_without_a_query_count_the_whole_sample_exactly(real_index, api):
     }
     assert body["count"] == len(patents) + len(achievements) + 10
     ipc = Counter(code for row in patents for code in set(row["ipc_subclasses"].split("|")) if code)
-    ipc.update(code for demand in DEMO_DEMANDS for code in demand[4])  # demands' IPC hints count too
+    ipc.update(code for demand in DEMO_DEMANDS for code in demand.ipc_hints)  # demands' IPC hints count too
     facet_ipc = _facet(body, "ipc")
     for code, count in ipc.most_common(10):
         assert facet_ipc[code] == count, code
