@@ -59,7 +59,7 @@ def scratch_database(name: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def broker() -> Iterator[Any]:
-    from services.common.embedded import embedded_broker
+    from market.localdev.embedded import embedded_broker
 
     with (
         tempfile.TemporaryDirectory(prefix="bench-noida-") as folder,

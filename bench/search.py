@@ -65,7 +65,7 @@ def real_events(limit: int | None = None) -> list[tuple[str, dict[str, Any]]]:
     from django.conf import settings
     from django.db import transaction
 
-    from market.catalog.seeding import market_seed
+    from market.demo.seeding import market_seed
     from market.events.models import OutboxEvent
 
     class Rollback(Exception):

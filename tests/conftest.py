@@ -128,7 +128,7 @@ def api() -> Callable[[User | None], APIClient]:
 def broker(tmp_path, settings):
     """A fresh noida-db (Kafka + Elasticsearch stand-in) on free ports, stopped by PID after the test; the
     settings point the relay and consumers at it."""
-    from services.common.embedded import EmbeddedBroker
+    from market.localdev.embedded import EmbeddedBroker
 
     embedded = EmbeddedBroker(data_dir=tmp_path / "noida").start()
     settings.KAFKA_BOOTSTRAP_SERVERS = [embedded.kafka_bootstrap]

@@ -27,13 +27,12 @@ from market.accounts import selectors, serializers, services
 from market.accounts.identity import reader, signed_in_user
 from market.accounts.lockout import account_locked
 from market.accounts.models import Organization, OrganizationStatus, OrganizationType
-from market.catalog.serializers import RejectInputSerializer
-from market.common.apis import IsReviewer, validated
+from market.accounts.permissions import IsReviewer, belongs_to, is_reviewer
+from market.common.apis import RejectInputSerializer, validated
 from market.common.errors import Forbidden
 from market.common.filters import ParameterFilterBackend, RegionFilter
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import ReviewPagination
-from market.common.permissions import belongs_to, is_reviewer
 
 
 class OrganizationFilter(filters.FilterSet):

@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from market.accounts.models import Organization, OrganizationStatus, User
-from market.common.permissions import is_reviewer
+from market.accounts.permissions import is_reviewer
 
 
 def organization_list(*, user: User | None) -> QuerySet[Organization]:

@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from market.accounts.models import Organization, OrganizationStatus, OrgRole, User
+from market.accounts.permissions import is_admin_of, is_reviewer
 from market.common.errors import Conflict, Forbidden, Invalid, full_clean
-from market.common.permissions import is_admin_of, is_reviewer
 from market.common.validators import normalize_uscc, region_parts
 from market.events.catalogue import OrganizationRegistered, OrganizationReviewed
 from market.events.publishing import publish

@@ -22,9 +22,10 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from market.accounts.identity import reader, signed_in_user
+from market.accounts.permissions import IsReviewer
 from market.catalog import filters, selectors, serializers, services
 from market.catalog.models import Achievement, Demand, Expert, Listing, Patent
-from market.common.apis import IsReviewer, validated
+from market.common.apis import RejectInputSerializer, validated
 from market.common.filters import ParameterFilterBackend
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import ReviewPagination
@@ -275,7 +276,7 @@ class ReviewDecisionApi(APIView):
 
     @extend_schema(
         parameters=[KIND_PARAMETER],
-        request=serializers.RejectInputSerializer,
+        request=RejectInputSerializer,
         responses=_reviewed_listing(),
     )
     def post(self, request: Request, kind: str, pk: int) -> Response:
@@ -284,7 +285,7 @@ class ReviewDecisionApi(APIView):
         if self.decision == "approve":
             listing = services.listing_approve(listing=listing, reviewer=signed_in_user(request))
         else:
-            reason = validated(serializers.RejectInputSerializer, request.data)["reason"]
+            reason = validated(RejectInputSerializer, request.data)["reason"]
             listing = services.listing_reject(
                 listing=listing, reviewer=signed_in_user(request), reason=reason
             )

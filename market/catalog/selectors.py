@@ -8,8 +8,8 @@ from django.db.models import DateField, DecimalField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce
 
 from market.accounts.models import Organization, OrganizationStatus, User
+from market.accounts.permissions import belongs_to, is_reviewer
 from market.catalog.models import Achievement, Demand, Expert, Listing, ListingStatus, NdaAcceptance, Patent
-from market.common.permissions import belongs_to, is_reviewer
 
 #: prices and budgets as sort keys: the shape of the money columns (14 digits, 2 decimals)
 MONEY_SORT_FIELD: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=14, decimal_places=2)

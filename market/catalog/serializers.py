@@ -313,10 +313,3 @@ class ExpertOutputSerializer(serializers.ModelSerializer):
         if not self.context["request"].user.is_authenticated:
             return None
         return {"email": expert.email, "phone": expert.phone}
-
-
-# ---- review ------------------------------------------------------------------------------------------------
-
-
-class RejectInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)

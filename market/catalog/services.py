@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market.accounts.models import User
+from market.accounts.permissions import belongs_to, can_list_supply, can_post_demand, is_admin_of, is_reviewer
 from market.catalog.models import (
     EDITABLE_STATUSES,
     PATENT_TERM_YEARS,
@@ -29,7 +30,6 @@ from market.catalog.models import (
 )
 from market.catalog.snapshots import listing_snapshot
 from market.common.errors import Conflict, Forbidden, Invalid, full_clean
-from market.common.permissions import belongs_to, can_list_supply, can_post_demand, is_admin_of, is_reviewer
 from market.common.validators import (
     normalize_application_number,
     normalize_ipc_code,

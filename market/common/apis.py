@@ -2,18 +2,14 @@
 
 from typing import Any
 
-from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
+from rest_framework import serializers
 from rest_framework.serializers import Serializer
 
-from market.common.permissions import is_reviewer
 
+class RejectInputSerializer(serializers.Serializer):
+    """The reason of a reviewer's rejection (of an organization or a listing)."""
 
-class IsReviewer(BasePermission):
-    """Platform administrators only (401 for anonymous callers, 403 for others)."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return is_reviewer(request.user)
+    reason = serializers.CharField(max_length=2000)
 
 
 def validated(serializer_class: type[Serializer], data: Any, *, partial: bool = False) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from market.config.env import REPO_ROOT
+from market.localdev.embedded import EmbeddedBroker
 from market.localdev.supervisor import HealthCheck, ProcessSpec, http_answers
-from services.common.embedded import EmbeddedBroker
 from services.common.registry import CONSUMERS
 
 #: manage.py commands run after each broker restart, so what the restarted broker lost is sent again and

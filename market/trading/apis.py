@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from market.accounts.identity import reader, signed_in_user
+from market.accounts.permissions import IsReviewer
 from market.catalog.models import Demand, ListingStatus
-from market.common.apis import IsReviewer, validated
+from market.common.apis import validated
 from market.common.filters import ParameterFilterBackend
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import CursorPagination

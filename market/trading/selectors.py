@@ -5,7 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from market.accounts.models import User
-from market.common.permissions import is_reviewer
+from market.accounts.permissions import is_reviewer
 from market.trading.models import Auction, AuctionStatus, Bid, Deal, Offer, Proposal
 
 

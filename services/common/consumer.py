@@ -582,13 +582,3 @@ class ConsumerRunner:
         if self._producer is not None:
             self._producer.close(timeout=5)
             self._producer = None
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    """Poll `predicate` until true or `timeout` seconds pass (used by commands and tests)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

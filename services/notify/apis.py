@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.accounts.identity import signed_in_user
-from services.notify import selectors, serializers, services
+from services.notify import selectors, serializers
 from services.notify.models import WebhookEndpoint
 from services.notify.rendering import render_text
+from services.notify.services import deliveries, inbox, subscriptions
 
 
 @extend_schema_view(
@@ -50,7 +51,7 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = serializers.SubscriptionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = services.subscription_create(user=signed_in_user(request), data=data.validated_data)
+        subscription = subscriptions.subscription_create(user=signed_in_user(request), **data.validated_data)
         return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -59,11 +60,11 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
             data=request.data, context={"subscription": subscription}
         )
         data.is_valid(raise_exception=True)
-        subscription = services.subscription_update(subscription=subscription, data=data.validated_data)
+        subscription = subscriptions.subscription_update(subscription=subscription, **data.validated_data)
         return Response(self.get_serializer(subscription).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        services.subscription_delete(subscription=self.get_object())
+        subscriptions.subscription_delete(subscription=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -104,7 +105,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str) -> Response:
         notification = self.get_object()
-        services.notifications_mark_read(user=signed_in_user(request), ids=[notification.pk])
+        inbox.notifications_mark_read(user=signed_in_user(request), ids=[notification.pk])
         notification.refresh_from_db()
         return Response(self.get_serializer(notification).data)
 
@@ -112,7 +113,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
     def read_all(self, request: Request) -> Response:
         data = serializers.MarkReadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        marked = services.notifications_mark_read(
+        marked = inbox.notifications_mark_read(
             user=signed_in_user(request), ids=data.validated_data.get("ids")
         )
         return Response({"marked": marked})
@@ -143,7 +144,7 @@ class DeliveryViewSet(viewsets.GenericViewSet):
 
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, pk: str) -> Response:
-        notification = services.notification_resend(notification=self.get_object())
+        notification = deliveries.notification_resend(notification=self.get_object())
         return Response(self.get_serializer(notification).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -155,14 +156,14 @@ class PreferenceApi(APIView):
     @extend_schema(responses=serializers.PreferenceSerializer)
     def get(self, request: Request) -> Response:
         return Response(
-            serializers.PreferenceSerializer(services.preference_of(signed_in_user(request))).data
+            serializers.PreferenceSerializer(subscriptions.preference_of(signed_in_user(request))).data
         )
 
     @extend_schema(request=serializers.PreferenceSerializer, responses=serializers.PreferenceSerializer)
     def patch(self, request: Request) -> Response:
         data = serializers.PreferenceSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        preference = services.preference_update(user=signed_in_user(request), data=data.validated_data)
+        preference = subscriptions.preference_update(user=signed_in_user(request), **data.validated_data)
         return Response(serializers.PreferenceSerializer(preference).data)
 
 
@@ -180,12 +181,12 @@ class WebhookApi(APIView):
     def put(self, request: Request) -> Response:
         data = serializers.WebhookInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = services.webhook_endpoint_set(user=signed_in_user(request), **data.validated_data)
+        endpoint = subscriptions.webhook_endpoint_set(user=signed_in_user(request), **data.validated_data)
         return Response(serializers.WebhookOutputSerializer(endpoint).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request) -> Response:
-        services.webhook_endpoint_delete(user=signed_in_user(request))
+        subscriptions.webhook_endpoint_delete(user=signed_in_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -200,8 +201,8 @@ class UnsubscribeApi(APIView):
 
     @extend_schema(request=None, responses=UNSUBSCRIBED)
     def get(self, request: Request, token: str) -> Response:
-        user = services.unsubscribe_apply(token=token)
-        language = services.preference_of(user).language
+        user = subscriptions.unsubscribe_apply(token=token)
+        language = subscriptions.preference_of(user).language
         return Response({"detail": render_text("unsubscribed", language, {}).strip()})
 
     @extend_schema(request=None, responses=UNSUBSCRIBED)

@@ -6,3 +6,6 @@ class NotificationsConfig(AppConfig):
     name = "services.notify"
     label = "notify"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from services.notify import tasks  # noqa: F401  registers the tasks the services queue by name

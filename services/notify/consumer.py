@@ -19,7 +19,7 @@ from services.notify.matching import candidates, listing_facts, matching_subscri
 from services.notify.models import Subscription, SubscriptionKind
 from services.notify.rendering import public_link
 from services.notify.selectors import listing_as_seen_by
-from services.notify.services import Recipient, notifications_create
+from services.notify.services.fanout import Recipient, notifications_create
 
 LISTING_KINDS = ("patent", "achievement", "demand", "expert")
 TRADING_TOPIC = "market.trading"

@@ -18,8 +18,8 @@ from kafka.consumer.fetcher import ConsumerRecord
 from market.events.catalogue import TOPICS
 from market.events.models import OutboxEvent
 from market.events.relay import OutboxRelay, producer_build
+from market.localdev.embedded import EmbeddedBroker, free_port
 from services.common.consumer import ConsumerRunner, ConsumerSpec
-from services.common.embedded import EmbeddedBroker, free_port
 from tests.processes import child_database_url
 
 ALL_TOPICS = sorted(set(TOPICS.values()))

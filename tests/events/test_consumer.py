@@ -17,11 +17,12 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from market.events.models import OutboxEvent
 from services.audit.consumer import SPEC as AUDIT
 from services.audit.models import AuditEntry
-from services.common.consumer import ConsumerSpec, wait_until
+from services.common.consumer import ConsumerSpec
 from services.common.dead_letters import dead_letters_read, dead_letters_replay
 from services.common.models import HandledMessage
 from tests import factories
 from tests.events.kit import consumer_loop, consumer_process, relay_all, running
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PATENTS_0 = TopicPartition("market.patents", 0)

@@ -14,9 +14,9 @@ from market.events.models import OutboxEvent
 from services.audit.consumer import SPEC as AUDIT
 from services.audit.models import AuditEntry
 from services.audit.tasks import outbox_reconcile_task
-from services.common.consumer import wait_until
 from tests import factories
 from tests.events.kit import consumer_loop, read_topics, relay_all, running
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LOST_PER_PARTITION = 3

@@ -18,9 +18,9 @@ from market.events.relay import OutboxRelay, producer_build
 from market.events.schemas import stored_snapshots
 from services.audit.consumer import SPEC as AUDIT
 from services.audit.models import AuditEntry
-from services.common.consumer import wait_until
 from tests import factories
 from tests.events.kit import ALL_TOPICS, consumer_loop, read_topics, relay_all, relay_loop, running, unsent
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from market.config.env import REPO_ROOT
+from market.localdev.embedded import EmbeddedBroker, free_port
 from market.localdev.processes import market_processes
 from market.localdev.supervisor import Backoff, HealthCheck, ProcessSpec, Supervisor, http_answers
-from services.common.embedded import EmbeddedBroker, free_port
 from tests.processes import STUB_ENGINE, until
 
 HERE = Path(__file__).parent

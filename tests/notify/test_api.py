@@ -3,8 +3,8 @@
 import pytest
 from django.db import transaction
 
-from services.notify import services
 from services.notify.models import Notification, SubscriptionKey
+from services.notify.services import fanout
 
 pytestmark = pytest.mark.django_db
 
@@ -71,11 +71,11 @@ def test_anonymous_users_cannot_subscribe_or_read_an_inbox(api):
 def _inbox(user, count: int) -> None:
     with transaction.atomic():
         for number in range(count):
-            services.notifications_create(
+            fanout.notifications_create(
                 event_id=f"evt-{number}",
                 event_type="market.deal.advanced.v1",
                 kind="deal",
-                recipients=[services.Recipient(user=user)],
+                recipients=[fanout.Recipient(user=user)],
                 context={"fact": "advanced", "title": f"交易{number}", "stage": "contract", "amount": "1"},
             )
 

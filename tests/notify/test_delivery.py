@@ -19,9 +19,9 @@ from market.events.catalogue import (
     ProposalSubmitted,
 )
 from services.common.consumer import ReceivedEvent
-from services.notify import services
 from services.notify.consumer import notify_handle
 from services.notify.models import Channel, DeliveryStatus, Notification, WebhookEndpoint
+from services.notify.services import deliveries, digests, subscriptions
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -122,7 +122,7 @@ def test_offers_go_to_the_other_side_and_deals_to_parties_and_broker_but_not_the
 
 
 def test_review_and_owner_notices_in_each_users_language(cast, celery_eager):
-    services.preference_update(user=cast.uni_member, data={"language": "en"})
+    subscriptions.preference_update(user=cast.uni_member, language="en")
     patent = factories.patent(cast.university, status="draft", title="一种储能电池管理系统")
     catalog.listing_submit(listing=patent, user=cast.uni_member)
     rejected = catalog.listing_reject(listing=patent, reviewer=cast.platform_admin, reason="摘要不完整")
@@ -154,11 +154,11 @@ def test_quiet_hours_hold_e_mail_but_not_the_inbox(cast, smtp, celery_eager):
     user.save()
     now = timezone.localtime()
     start, end = (now - timedelta(hours=1)).time(), (now + timedelta(hours=2)).time()
-    services.preference_update(
-        user=user, data={"quiet_start": start.replace(microsecond=0), "quiet_end": end.replace(microsecond=0)}
+    subscriptions.preference_update(
+        user=user, quiet_start=start.replace(microsecond=0), quiet_end=end.replace(microsecond=0)
     )
-    services.subscription_create(
-        user=user, data={"kind": "search", "params": {"q": "储能"}, "channels": ["in_app", "email"]}
+    subscriptions.subscription_create(
+        user=user, kind="search", params={"q": "储能"}, channels=["in_app", "email"]
     )
     _handle(_match_event(cast, "一种储能电池管理系统"))
 
@@ -169,7 +169,7 @@ def test_quiet_hours_hold_e_mail_but_not_the_inbox(cast, smtp, celery_eager):
     assert Notification.objects.filter(user=user, channel=Channel.IN_APP).count() == 1
     # once the quiet hours are over, the held mail goes out
     Notification.objects.filter(pk=mail.pk).update(next_attempt_at=timezone.now())
-    assert services.notification_deliver(notification_id=mail.pk) is None
+    assert deliveries.notification_deliver(notification_id=mail.pk) is None
     assert [message["To"] for message in smtp.messages] == ["quiet@example.org"]
 
 
@@ -177,26 +177,24 @@ def test_daily_digest_gathers_matches_into_one_mail_and_its_link_unsubscribes(ca
     user = cast.ent_member
     user.email = "digest@example.org"
     user.save()
-    subscription = services.subscription_create(
+    subscription = subscriptions.subscription_create(
         user=user,
-        data={
-            "kind": "search",
-            "params": {"q": "电池"},
-            "channels": ["in_app", "email"],
-            "frequency": "digest",
-        },
+        kind="search",
+        params={"q": "电池"},
+        channels=["in_app", "email"],
+        frequency="digest",
     )
     _handle(_match_event(cast, "一种储能电池管理系统"))
     _handle(_match_event(cast, "锂离子电池电解液"))
     _handle(_match_event(cast, "一种土壤修复方法"))
     assert smtp.messages == [], "digest subscriptions send nothing instantly"
 
-    assert services.digests_send() == 1
+    assert digests.digests_send() == 1
     [digest] = smtp.messages
     assert digest["Subject"].strip() == "网上技术市场每日摘要：2 条新消息"
     text = digest.get_content()
     assert "一种储能电池管理系统" in text and "锂离子电池电解液" in text and "土壤" not in text
-    assert services.digests_send() == 0, "each match is in one digest only"
+    assert digests.digests_send() == 0, "each match is in one digest only"
 
     link = digest["List-Unsubscribe"].strip().strip("<>")
     response = api(None).get(urlparse(link).path)
@@ -215,9 +213,7 @@ def test_one_click_unsubscribe_from_an_instant_mail_stops_that_subscriptions_mai
     user = cast.ent_member
     user.email = "instant@example.org"
     user.save()
-    services.subscription_create(
-        user=user, data={"kind": "search", "params": {"q": "电池"}, "channels": ["email"]}
-    )
+    subscriptions.subscription_create(user=user, kind="search", params={"q": "电池"}, channels=["email"])
     _handle(_match_event(cast, "一种储能电池管理系统"))
     [mail] = smtp.messages
     assert mail["List-Unsubscribe-Post"].strip() == "List-Unsubscribe=One-Click"
@@ -234,13 +230,13 @@ def test_a_webhook_failing_again_and_again_is_disabled_then_re_enabled_and_re_se
     settings.NOTIFY_WEBHOOK_DISABLE_AFTER = 2
     webhook_receiver.failures = 2
     user = cast.ent_member
-    services.preference_update(user=user, data={"channels": ["webhook"]})
-    services.webhook_endpoint_set(user=user, url=webhook_receiver.url)
+    subscriptions.preference_update(user=user, channels=["webhook"])
+    subscriptions.webhook_endpoint_set(user=user, url=webhook_receiver.url)
     _handle(_offer(cast, OfferCountered, cast.uni_member))
     delivery = Notification.objects.get(user=user, channel=Channel.WEBHOOK)
     assert delivery.attempts == 1 and delivery.status == DeliveryStatus.PENDING  # the eager first try failed
     Notification.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
-    services.notification_deliver(notification_id=delivery.pk)
+    deliveries.notification_deliver(notification_id=delivery.pk)
 
     delivery.refresh_from_db()
     endpoint = WebhookEndpoint.objects.get(user=user)
@@ -261,7 +257,7 @@ def test_a_webhook_failing_again_and_again_is_disabled_then_re_enabled_and_re_se
 
 
 def test_muted_kinds_and_users_without_an_address_get_no_mail(cast, smtp, celery_eager):
-    services.preference_update(user=cast.uni_admin, data={"muted_kinds": ["offer"]})
+    subscriptions.preference_update(user=cast.uni_admin, muted_kinds=["offer"])
     cast.uni_member.email = "member@example.org"
     cast.uni_member.save()
     _handle(_offer(cast, OfferMade, cast.ent_member))

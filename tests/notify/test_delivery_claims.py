@@ -16,12 +16,12 @@ import redis
 from django.db import connection, transaction
 from django.utils import timezone
 
-from services.common.consumer import wait_until
-from services.common.embedded import free_port
-from services.notify import services
+from market.localdev.embedded import free_port
 from services.notify.models import Channel, DeliveryStatus, Notification, Outcome, WebhookEndpoint
+from services.notify.services import deliveries, digests, fanout, subscriptions
 from services.notify.webhooks import DeliveryResult
 from tests.notify.conftest import celery_queues, running_worker
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,7 +76,7 @@ def slow_receiver(settings) -> Iterator[SlowReceiver]:
 
 def _webhook_delivery(user, url: str) -> tuple[Notification, WebhookEndpoint]:
     """A due webhook delivery, written directly (no task is queued: the test calls the service itself)."""
-    endpoint = services.webhook_endpoint_set(user=user, url=url)
+    endpoint = subscriptions.webhook_endpoint_set(user=user, url=url)
     delivery = Notification.objects.create(
         event_id=f"evt-{uuid.uuid4()}",
         event_type="market.offer.made.v1",
@@ -117,7 +117,7 @@ def test_a_slow_receiver_ends_at_the_deadline_and_no_row_is_locked_while_it_tric
 ):
     settings.NOTIFY_WEBHOOK_TIMEOUT = 3.0
     delivery, endpoint = _webhook_delivery(cast.ent_member, slow_receiver.url)
-    thread = OnItsOwnConnection(lambda: services.notification_deliver(notification_id=delivery.pk))
+    thread = OnItsOwnConnection(lambda: deliveries.notification_deliver(notification_id=delivery.pk))
     thread.start()
     try:
         assert slow_receiver.requested.wait(10), "the request never arrived"
@@ -134,7 +134,7 @@ def test_a_slow_receiver_ends_at_the_deadline_and_no_row_is_locked_while_it_tric
             assert cursor.fetchone() == ("idle", None)
         assert Notification.objects.get(pk=delivery.pk).status == DeliveryStatus.SENDING
         # a second worker handed the same delivery meanwhile leaves it alone
-        assert services.notification_deliver(notification_id=delivery.pk) is None
+        assert deliveries.notification_deliver(notification_id=delivery.pk) is None
     finally:
         thread.join(20)
     assert not thread.is_alive()
@@ -152,20 +152,20 @@ def test_a_claim_left_by_a_crashed_worker_runs_out_and_the_sweep_sends_the_deliv
     cast, webhook_receiver, celery_eager
 ):
     delivery, _endpoint = _webhook_delivery(cast.ent_member, webhook_receiver.url)
-    crashed = services._delivery_claim(delivery.pk)  # a worker claims it, then dies before sending
+    crashed = deliveries._delivery_claim(delivery.pk)  # a worker claims it, then dies before sending
     assert crashed is not None
-    assert services.notification_deliver(notification_id=delivery.pk) is None  # claimed: nobody else sends
-    assert services.deliveries_requeue() == 0  # the claim is still good
+    assert deliveries.notification_deliver(notification_id=delivery.pk) is None  # claimed: nobody else sends
+    assert deliveries.deliveries_requeue() == 0  # the claim is still good
     assert webhook_receiver.requests == []
 
     Notification.objects.filter(pk=delivery.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
-    assert services.deliveries_requeue() == 1  # eager Celery: handed to a worker and sent at once
+    assert deliveries.deliveries_requeue() == 1  # eager Celery: handed to a worker and sent at once
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and len(webhook_receiver.requests) == 1
     # the dead worker's claim can no longer settle the delivery
     _notification, token = crashed
     failed = DeliveryResult(Outcome.CONNECTION_FAILED)
-    assert services._delivery_record(delivery, token, failed, time.monotonic()) is None
+    assert deliveries._delivery_record(delivery, token, failed, time.monotonic()) is None
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
 
@@ -180,8 +180,8 @@ def test_webhooks_go_to_their_own_queue_and_e_mail_stays_on_the_default_one(
     user = cast.ent_member
     user.email = "buyer@example.org"
     user.save()
-    services.preference_update(user=user, data={"channels": ["email", "webhook"]})
-    services.webhook_endpoint_set(user=user, url=webhook_receiver.url)
+    subscriptions.preference_update(user=user, channels=["email", "webhook"])
+    subscriptions.webhook_endpoint_set(user=user, url=webhook_receiver.url)
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     try:
         with (
@@ -190,11 +190,11 @@ def test_webhooks_go_to_their_own_queue_and_e_mail_stays_on_the_default_one(
             running_worker(queues=[settings.NOTIFY_WEBHOOK_QUEUE]),
         ):
             with transaction.atomic():
-                services.notifications_create(
+                fanout.notifications_create(
                     event_id="evt-queues-1",
                     event_type="market.offer.made.v1",
                     kind="offer",
-                    recipients=[services.Recipient(user=user)],
+                    recipients=[fanout.Recipient(user=user)],
                     context={"fact": "made", "title": "专利许可", "amount": "10.00", "link": ""},
                 )
             webhook = Notification.objects.get(user=user, channel=Channel.WEBHOOK)
@@ -243,7 +243,7 @@ def test_a_slow_mail_server_holds_no_row_lock_while_the_daily_digest_is_sent(cas
         )
         for n in range(2)
     ]
-    thread = OnItsOwnConnection(services.digests_send)
+    thread = OnItsOwnConnection(digests.digests_send)
     thread.start()
     try:
         assert in_flight.wait(10), "the digest never reached the mail server"
@@ -256,7 +256,7 @@ def test_a_slow_mail_server_holds_no_row_lock_while_the_daily_digest_is_sent(cas
             cursor.execute("SELECT state, xact_start FROM pg_stat_activity WHERE pid = %s", [thread.pid])
             assert cursor.fetchone() == ("idle", None)
         # a second run meanwhile finds the items claimed and sends nothing twice
-        assert services.digests_send() == 0
+        assert digests.digests_send() == 0
     finally:
         release.set()
         thread.join(20)

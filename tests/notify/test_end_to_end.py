@@ -13,27 +13,25 @@ from market.catalog import services as catalog
 from market.events.catalogue import BidOutbid, BidPlaced
 from market.events.models import OutboxEvent
 from market.events.publishing import publish
-from services.common.consumer import wait_until
 from services.common.models import HandledMessage
-from services.notify import services
 from services.notify.consumer import SPEC
 from services.notify.models import Channel, DeliveryStatus, Notification
+from services.notify.services import fanout, subscriptions
 from tests import factories
 from tests.events.kit import consumer_loop, relay_all, running
 from tests.notify.conftest import webhook_verify
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _search(user, **params):
-    return services.subscription_create(
+    return subscriptions.subscription_create(
         user=user,
-        data={
-            "kind": "search",
-            "name": params.pop("name", ""),
-            "params": params,
-            "channels": ["in_app", "email"],
-        },
+        kind="search",
+        name=params.pop("name", ""),
+        params=params,
+        channels=["in_app", "email"],
     )
 
 
@@ -167,8 +165,8 @@ def test_an_outbid_bidder_gets_one_message_per_chosen_channel_and_the_owner_hear
     bidder = cast.ent_member
     bidder.email = "bidder@example.org"
     bidder.save()
-    services.preference_update(user=bidder, data={"channels": ["in_app", "email", "webhook"]})
-    endpoint = services.webhook_endpoint_set(user=bidder, url=webhook_receiver.url)
+    subscriptions.preference_update(user=bidder, channels=["in_app", "email", "webhook"])
+    endpoint = subscriptions.webhook_endpoint_set(user=bidder, url=webhook_receiver.url)
     _bid_events(cast, outbid_user=bidder)
 
     _consume_everything(broker)
@@ -196,14 +194,14 @@ def test_a_failing_webhook_receiver_gets_retries_with_backoff_by_celery_and_late
     settings.NOTIFY_RETRY_BASE_SECONDS = 0.4
     webhook_receiver.failures = 2
     bidder = cast.ent_member
-    services.preference_update(user=bidder, data={"channels": ["webhook"]})
-    services.webhook_endpoint_set(user=bidder, url=webhook_receiver.url)
+    subscriptions.preference_update(user=bidder, channels=["webhook"])
+    subscriptions.webhook_endpoint_set(user=bidder, url=webhook_receiver.url)
     with transaction.atomic():
-        services.notifications_create(
+        fanout.notifications_create(
             event_id="evt-retry-1",
             event_type="market.bid.outbid.v1",
             kind="outbid",
-            recipients=[services.Recipient(user=bidder)],
+            recipients=[fanout.Recipient(user=bidder)],
             context={"title": "高镍正极材料包覆技术", "amount": "1.00", "link": ""},
         )
     delivery = Notification.objects.get(user=bidder, channel=Channel.WEBHOOK)
@@ -229,14 +227,14 @@ def test_forged_and_stale_signatures_fail_the_documented_verification(cast, webh
 
     from services.notify.webhooks import signature
 
-    services.preference_update(user=cast.ent_member, data={"channels": ["webhook"]})
-    endpoint = services.webhook_endpoint_set(user=cast.ent_member, url=webhook_receiver.url)
+    subscriptions.preference_update(user=cast.ent_member, channels=["webhook"])
+    endpoint = subscriptions.webhook_endpoint_set(user=cast.ent_member, url=webhook_receiver.url)
     with transaction.atomic():
-        services.notifications_create(
+        fanout.notifications_create(
             event_id="evt-sign-1",
             event_type="market.offer.made.v1",
             kind="offer",
-            recipients=[services.Recipient(user=cast.ent_member)],
+            recipients=[fanout.Recipient(user=cast.ent_member)],
             context={"fact": "made", "title": "专利许可", "amount": "10.00", "link": ""},
         )
     [request] = webhook_receiver.requests
@@ -273,17 +271,15 @@ def test_price_and_region_filters_decide_for_demands(cast, broker, celery_eager)
 
 
 def _follow(user, listing):
-    return services.subscription_create(
+    return subscriptions.subscription_create(
         user=user,
-        data={
-            "kind": "listing",
-            "name": "",
-            "params": {},
-            "target_kind": "patent",
-            "target_id": listing.pk,
-            "channels": ["in_app"],
-            "frequency": "instant",
-        },
+        kind="listing",
+        name="",
+        params={},
+        target_kind="patent",
+        target_id=listing.pk,
+        channels=["in_app"],
+        frequency="instant",
     )
 
 

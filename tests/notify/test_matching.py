@@ -3,8 +3,8 @@ fetching that stays small however many subscriptions there are."""
 
 import pytest
 
-from services.notify import services
 from services.notify.matching import candidates, listing_facts, matching_subscriptions, subscription_keys
+from services.notify.services import subscriptions
 
 PATENT = {
     "id": 11,
@@ -65,8 +65,8 @@ ACHIEVEMENT = {
     ],
 )
 def test_a_saved_search_matches_exactly_when_every_parameter_holds(cast, params, kind, snapshot, expected):
-    subscription = services.subscription_create(
-        user=cast.ent_member, data={"kind": "search", "params": params, "channels": ["in_app"]}
+    subscription = subscriptions.subscription_create(
+        user=cast.ent_member, kind="search", params=params, channels=["in_app"]
     )
     facts = listing_facts(kind, snapshot)
     assert (subscription in matching_subscriptions(facts)) is expected
@@ -77,8 +77,8 @@ def test_a_saved_search_matches_exactly_when_every_parameter_holds(cast, params,
 
 
 def test_achievements_are_classified_through_their_linked_patents(cast):
-    services.subscription_create(
-        user=cast.ent_member, data={"kind": "ipc", "params": {"ipc": "H01M"}, "channels": ["in_app"]}
+    subscriptions.subscription_create(
+        user=cast.ent_member, kind="ipc", params={"ipc": "H01M"}, channels=["in_app"]
     )
     assert matching_subscriptions(listing_facts("achievement", ACHIEVEMENT)) == []
     linked = listing_facts("achievement", ACHIEVEMENT, linked_ipc_codes=["H01M 4/36"])
@@ -90,13 +90,18 @@ def test_follows_of_a_listing_and_an_organization(cast):
 
     patent = factories.patent(cast.university)
     snapshot = {**PATENT, "id": patent.pk, "owner": {**PATENT["owner"], "id": cast.university.pk}}
-    listing = services.subscription_create(
+    listing = subscriptions.subscription_create(
         user=cast.ent_member,
-        data={"kind": "listing", "target_kind": "patent", "target_id": patent.pk, "channels": ["in_app"]},
+        kind="listing",
+        target_kind="patent",
+        target_id=patent.pk,
+        channels=["in_app"],
     )
-    org = services.subscription_create(
+    org = subscriptions.subscription_create(
         user=cast.ent2_member,
-        data={"kind": "organization", "target_id": cast.university.pk, "channels": ["in_app"]},
+        kind="organization",
+        target_id=cast.university.pk,
+        channels=["in_app"],
     )
     assert set(matching_subscriptions(listing_facts("patent", snapshot))) == {listing, org}
     assert matching_subscriptions(listing_facts("achievement", ACHIEVEMENT)) == []
@@ -116,8 +121,8 @@ def test_candidates_come_from_the_index_not_from_every_subscription(cast, django
         for sub in subs
         for key in subscription_keys(kind="search", params=sub.params, target_kind="", target_id=None)
     )
-    wanted = services.subscription_create(
-        user=cast.ent_member, data={"kind": "search", "params": {"q": "正极"}, "channels": ["in_app"]}
+    wanted = subscriptions.subscription_create(
+        user=cast.ent_member, kind="search", params={"q": "正极"}, channels=["in_app"]
     )
     facts = listing_facts("patent", PATENT)
     with django_assert_num_queries(1):

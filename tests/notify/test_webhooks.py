@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.db import transaction
 
-from services.notify import services
 from services.notify.models import Channel, DeliveryStatus, Notification
+from services.notify.services import fanout, subscriptions
 from services.notify.webhooks import WebhookUrlRefused, address_is_public, webhook_target
 
 DB = pytest.mark.django_db(transaction=True)  # deliveries run after commit
@@ -144,13 +144,13 @@ def test_hidden_and_missing_hosts_answer_the_same(cast, api, resolver):
 
 
 def _webhook_delivery(user, event_id: str = "evt-ssrf-1") -> Notification:
-    services.preference_update(user=user, data={"channels": ["webhook"]})
+    subscriptions.preference_update(user=user, channels=["webhook"])
     with transaction.atomic():
-        services.notifications_create(
+        fanout.notifications_create(
             event_id=event_id,
             event_type="market.offer.made.v1",
             kind="offer",
-            recipients=[services.Recipient(user=user)],
+            recipients=[fanout.Recipient(user=user)],
             context={"fact": "made", "title": "专利许可", "amount": "10.00", "link": ""},
         )
     return Notification.objects.get(user=user, channel=Channel.WEBHOOK, event_id=event_id)
@@ -208,7 +208,9 @@ def test_an_allowlisted_name_is_connected_at_the_checked_address_with_its_own_ho
     settings.NOTIFY_WEBHOOK_ALLOWED_PRIVATE_HOSTS = ["receiver.intranet.example"]
     resolver.names["receiver.intranet.example"] = ["127.0.0.1"]
     port = webhook_receiver.url.split(":")[2].split("/")[0]
-    services.webhook_endpoint_set(user=cast.ent_member, url=f"http://receiver.intranet.example:{port}/in")
+    subscriptions.webhook_endpoint_set(
+        user=cast.ent_member, url=f"http://receiver.intranet.example:{port}/in"
+    )
     resolver.lookups.clear()
     delivery = _webhook_delivery(cast.ent_member)
     delivery.refresh_from_db()
@@ -240,7 +242,9 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(cast, api, settings,
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        services.webhook_endpoint_set(user=cast.ent_member, url=f"http://127.0.0.1:{server.server_port}/in")
+        subscriptions.webhook_endpoint_set(
+            user=cast.ent_member, url=f"http://127.0.0.1:{server.server_port}/in"
+        )
         delivery = _webhook_delivery(cast.ent_member)
     finally:
         server.shutdown()
@@ -263,7 +267,7 @@ def test_the_user_sees_a_coarse_outcome_never_the_operating_systems_error(cast, 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    services.webhook_endpoint_set(user=cast.ent_member, url=f"http://127.0.0.1:{closed_port}/in")
+    subscriptions.webhook_endpoint_set(user=cast.ent_member, url=f"http://127.0.0.1:{closed_port}/in")
     delivery = _webhook_delivery(cast.ent_member)
     shown = api(cast.ent_member).get(f"/api/v1/notifications/deliveries/{delivery.pk}/")
     assert [a["outcome"] for a in shown.json()["attempt_log"]] == ["connection_failed"]
@@ -324,14 +328,14 @@ def test_https_to_the_checked_address_verifies_the_certificate_against_the_host_
     cast, api, tls_receiver, celery_eager
 ):
     port = tls_receiver["port"]
-    services.webhook_endpoint_set(user=cast.ent_member, url=f"https://hooks.tls.example:{port}/in")
+    subscriptions.webhook_endpoint_set(user=cast.ent_member, url=f"https://hooks.tls.example:{port}/in")
     delivery = _webhook_delivery(cast.ent_member, "evt-tls-1")
     assert [a["outcome"] for a in _attempts(api, cast.ent_member, delivery)] == ["delivered"]
     assert tls_receiver["sni"] == ["hooks.tls.example"]
     assert tls_receiver["hosts"] == [f"hooks.tls.example:{port}"]
 
     # the same address under a name the certificate is not for: the TLS check fails, nothing is sent
-    services.webhook_endpoint_set(user=cast.ent_member, url=f"https://other.tls.example:{port}/in")
+    subscriptions.webhook_endpoint_set(user=cast.ent_member, url=f"https://other.tls.example:{port}/in")
     mismatch = _webhook_delivery(cast.ent_member, "evt-tls-2")
     assert [a["outcome"] for a in _attempts(api, cast.ent_member, mismatch)] == ["connection_failed"]
     assert tls_receiver["hosts"] == [f"hooks.tls.example:{port}"]

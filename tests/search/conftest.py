@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
 
-from market.catalog.seeding import market_seed
+from market.demo.seeding import market_seed
 from market.events.models import OutboxEvent
-from services.common.embedded import EmbeddedBroker
+from market.localdev.embedded import EmbeddedBroker
 from services.search.indexer import bulk_send, listing_event_action
 from services.search.indexes import all_aliases, client, indexes_ensure
 

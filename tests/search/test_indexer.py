@@ -18,7 +18,6 @@ from market.events.catalogue import ListingPublished
 from market.events.models import OutboxEvent
 from market.events.publishing import publish_many
 from market.events.relay import cloudevent_message
-from services.common.consumer import wait_until
 from services.common.dead_letters import dead_letters_read
 from services.search import reindex as reindex_module
 from services.search.indexer import SPEC, bulk_send
@@ -28,6 +27,7 @@ from services.search.selectors import search_run
 from tests import factories
 from tests.events.kit import TcpProxy, consumer_loop, consumer_process, relay_all, running
 from tests.search.conftest import refresh
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -282,7 +282,7 @@ def test_bad_parameters_are_a_400_naming_the_parameter(api):
 
 
 def test_an_unreachable_engine_is_a_503_not_a_500(api, settings):
-    from services.common.embedded import free_port
+    from market.localdev.embedded import free_port
 
     settings.ELASTICSEARCH_URL = f"http://127.0.0.1:{free_port()}"
     response = api(None).get("/api/v1/search/", {"q": "电池"})

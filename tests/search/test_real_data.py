@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.conf import settings
 
-from market.catalog.seeding import DEMO_DEMANDS
+from market.demo.seeding import DEMO_DEMANDS
 from services.common.chinese import segment
 from services.search.indexes import alias_name, client
 
@@ -88,7 +88,7 @@ def test_facets_without_a_query_count_the_whole_sample_exactly(real_index, api):
     }
     assert body["count"] == len(patents) + len(achievements) + 10
     ipc = Counter(code for row in patents for code in set(row["ipc_subclasses"].split("|")) if code)
-    ipc.update(code for demand in DEMO_DEMANDS for code in demand[4])  # demands' IPC hints count too
+    ipc.update(code for demand in DEMO_DEMANDS for code in demand.ipc_hints)  # demands' IPC hints count too
     facet_ipc = _facet(body, "ipc")
     for code, count in ipc.most_common(10):
         assert facet_ipc[code] == count, code

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from market.trading.models import Auction, AuctionStatus, Deal
 from market.trading.services import auctions
-from services.common.consumer import wait_until
 from tests import factories
 from tests.processes import child_database_url
 from tests.trading.helpers import enterprise_bidders, events_of, open_auction
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,13 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market.accounts.models import User
+from market.accounts.permissions import belongs_to, can_post_demand
 from market.catalog.models import (
     Achievement,
     NdaAcceptance,
     Patent,
 )
 from market.common.errors import Conflict, Forbidden, Invalid
-from market.common.permissions import belongs_to, can_post_demand
 from market.events.catalogue import (
     AuctionClosed,
     AuctionDepositConfirmed,

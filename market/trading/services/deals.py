@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market.accounts.models import OrganizationType, User
+from market.accounts.permissions import belongs_to, is_reviewer
 from market.common.errors import Conflict, Forbidden, Invalid
-from market.common.permissions import belongs_to, is_reviewer
 from market.events.catalogue import (
     DealAdvanced,
     DealCancelled,

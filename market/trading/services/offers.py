@@ -7,13 +7,13 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from market.accounts.models import SUPPLIER_TYPES, User
+from market.accounts.permissions import belongs_to, can_post_demand
 from market.catalog.models import (
     Achievement,
     Patent,
     PricingMethod,
 )
 from market.common.errors import Conflict, Forbidden, Invalid
-from market.common.permissions import belongs_to, can_post_demand
 from market.events.catalogue import (
     OfferAccepted,
     OfferCountered,

@@ -7,12 +7,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from market.accounts.models import User
+from market.accounts.permissions import belongs_to, can_list_supply
 from market.catalog.models import (
     Demand,
     ListingStatus,
 )
 from market.common.errors import Conflict, Forbidden
-from market.common.permissions import belongs_to, can_list_supply
 from market.events.catalogue import (
     ProposalAccepted,
     ProposalFact,

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from market.accounts.models import User
-from market.catalog.seeding import DEMO_USERS, demo_password
+from market.demo.seeding import DEMO_USERS, demo_password
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""Loads the real sample data (../shared/data) plus demo organizations, users, demands and experts.
+"""Loads the real sample data (../shared/data) plus demo organizations, users, demands and experts, whose
+tables are the data files beside this module (`data/*.toml`).
 
 The real fields (patent titles, publication numbers, IPC subclasses; paper titles, abstracts, keywords,
 disciplines) are kept as they are. What the sources lack (applicants, inventors, dates, legal status,
@@ -10,6 +11,7 @@ import csv
 import hashlib
 import json
 import random
+import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -50,22 +52,17 @@ SEED = 20261126
 PUBLISHED_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 PATENT_FILE = "cn_patents_ipc.csv"
 ACHIEVEMENT_FILE = "csl_achievements.jsonl"
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
+
+def _table(name: str) -> dict[str, Any]:
+    with (DATA_DIR / f"{name}.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+SYNTHETIC = _table("synthetic")
 #: IPC sections (WIPO's official titles, in Chinese) used as the patent's technical field
-IPC_SECTIONS = {
-    "A": "人类生活必需",
-    "B": "作业；运输",
-    "C": "化学；冶金",
-    "D": "纺织；造纸",
-    "E": "固定建筑物",
-    "F": "机械工程；照明；加热；武器；爆破",
-    "G": "物理",
-    "H": "电学",
-}
-_SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-)
-_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玲浩宇晨博文斌鹏飞雪梅海燕"
+IPC_SECTIONS: dict[str, str] = SYNTHETIC["ipc_sections"]
 
 
 def demo_password() -> str:
@@ -80,64 +77,24 @@ class DemoOrg:
     county_code: str
     description: str
 
+    def __post_init__(self) -> None:
+        OrganizationType(self.org_type)  # a typo in a data file fails at load, not in the database
 
-DEMO_ORGS = (
-    DemoOrg(
-        "uni",
-        "示范理工大学（示例）",
-        OrganizationType.UNIVERSITY,
-        "330106",
-        "示例高校：技术转移中心负责专利与科技成果的挂牌转化。",
-    ),
-    DemoOrg(
-        "inst",
-        "示范工业技术研究院（示例）",
-        OrganizationType.INSTITUTE,
-        "330110",
-        "示例科研院所：面向制造业的应用研究与中试。",
-    ),
-    DemoOrg(
-        "ent",
-        "示范新能源科技有限公司（示例）",
-        OrganizationType.ENTERPRISE,
-        "330127",
-        "示例企业：锂电池与储能系统制造。",
-    ),
-    DemoOrg(
-        "ent2",
-        "示范精密机械股份有限公司（示例）",
-        OrganizationType.ENTERPRISE,
-        "330127",
-        "示例企业：数控机床与自动化装备。",
-    ),
-    DemoOrg(
-        "broker",
-        "示范技术转移服务中心（示例）",
-        OrganizationType.INTERMEDIARY,
-        "330106",
-        "示例中介机构：技术经纪、评估与交易撮合。",
-    ),
-    DemoOrg(
-        "gov",
-        "示范县科学技术局（示例）",
-        OrganizationType.GOVERNMENT,
-        "330127",
-        "示例政府部门：县级科技主管部门。",
-    ),
-)
 
-#: username -> (organization key or None, org role, platform admin?, display name)
-DEMO_USERS: dict[str, tuple[str | None, str, bool, str]] = {
-    "admin": (None, OrgRole.MEMBER, True, "平台管理员"),
-    "uni_admin": ("uni", OrgRole.ORG_ADMIN, False, "高校技术转移中心主任"),
-    "uni_member": ("uni", OrgRole.MEMBER, False, "高校科研人员"),
-    "inst_member": ("inst", OrgRole.MEMBER, False, "研究院成果转化专员"),
-    "ent_admin": ("ent", OrgRole.ORG_ADMIN, False, "企业研发经理"),
-    "ent_member": ("ent", OrgRole.MEMBER, False, "企业工程师"),
-    "ent2_member": ("ent2", OrgRole.MEMBER, False, "机械企业技术主管"),
-    "broker": ("broker", OrgRole.MEMBER, False, "技术经纪人"),
-    "gov_viewer": ("gov", OrgRole.MEMBER, False, "县科技局工作人员"),
-}
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    display_name: str
+    organization: str | None = None  #: a DemoOrg key; None for the platform administrator
+    platform_admin: bool = False
+
+    def __post_init__(self) -> None:
+        OrgRole(self.role)
+
+
+DEMO_ORGS = tuple(DemoOrg(**row) for row in _table("organizations")["organization"])
+DEMO_USERS = {user.username: user for user in (DemoUser(**row) for row in _table("users")["user"])}
 
 
 def _rng(key: str) -> random.Random:
@@ -152,7 +109,8 @@ def _credit_code(key: str) -> str:
 
 
 def _person_name(rng: random.Random) -> str:
-    return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
+    given = SYNTHETIC["given_names"]
+    return rng.choice(SYNTHETIC["surnames"]) + "".join(rng.choice(given) for _ in range(rng.choice((1, 2))))
 
 
 def organizations_seed() -> dict[str, Organization]:
@@ -177,17 +135,17 @@ def organizations_seed() -> dict[str, Organization]:
 
 def users_seed(organizations: dict[str, Organization]) -> list[User]:
     users = []
-    for username, (org_key, role, platform_admin, display_name) in DEMO_USERS.items():
-        user = User.objects.filter(username=username).first()
+    for demo in DEMO_USERS.values():
+        user = User.objects.filter(username=demo.username).first()
         if user is None:
             user = User(
-                username=username,
-                organization=organizations.get(org_key) if org_key else None,
-                org_role=role,
-                is_platform_admin=platform_admin,
-                is_staff=platform_admin,
-                is_superuser=platform_admin,
-                display_name=display_name,
+                username=demo.username,
+                organization=organizations.get(demo.organization) if demo.organization else None,
+                org_role=demo.role,
+                is_platform_admin=demo.platform_admin,
+                is_staff=demo.platform_admin,
+                is_superuser=demo.platform_admin,
+                display_name=demo.display_name,
             )
             user.set_password(demo_password())
             user.save()
@@ -296,10 +254,6 @@ ACHIEVEMENT_SYNTHETIC = [
     "confidential_details",
     "nda_text",
 ]
-NDA_TEXT = (
-    "本人/本单位承诺：对通过本平台获取的成果保密信息仅用于评估合作，不向第三方披露，"
-    "未经成果持有方书面同意不得使用。（示例保密协议）"
-)
 
 
 def _stage_for(trl: int) -> str:
@@ -340,8 +294,8 @@ def _achievement_build(record: dict[str, Any], supply: _Supply) -> Achievement:
         price=price,
         pricing_method=pricing,
         teaser=record["abstract"].strip(),
-        confidential_details="（示例保密信息）工艺参数、关键配方与中试数据，签署保密协议后可见。",
-        nda_text=NDA_TEXT,
+        confidential_details=SYNTHETIC["confidential_details"],
+        nda_text=SYNTHETIC["nda_text"],
     )
 
 
@@ -353,88 +307,41 @@ def achievement_rows(data_dir: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-DEMO_DEMANDS = (
-    (
-        "ent",
-        "高镍三元正极材料循环寿命提升技术",
-        "现有高镍NCM811电池在1C循环800次后容量保持率低于80%，寻求表面包覆或掺杂改性方案，"
-        "目标1000次循环保持率≥85%。",
-        "电学",
-        ["H01M"],
-        500000,
-        2000000,
-        CollaborationMode.JOINT_DEVELOPMENT,
-        Urgency.HIGH,
-        False,
-    ),
-    (
-        "ent",
-        "储能电站电池簇热失控早期预警算法",
-        "需要基于电压、温度与气体传感数据的热失控早期预警模型，误报率低于1%，可部署在BMS边缘端。",
-        "电学",
-        ["H02J", "G01R"],
-        300000,
-        800000,
-        CollaborationMode.COMMISSIONED,
-        Urgency.URGENT,
-        False,
-    ),
-    (
-        "ent",
-        "锂电池极片涂布厚度在线检测",
-        "涂布线速度60米/分钟条件下，面密度在线检测精度需达到±0.5%，寻求成熟技术许可或联合开发。",
-        "物理",
-        ["G01B", "G01N"],
-        200000,
-        600000,
-        CollaborationMode.LICENCE,
-        Urgency.NORMAL,
-        True,
-    ),
-    (
-        "ent2",
-        "五轴数控机床热误差补偿",
-        "机床连续加工8小时后主轴热伸长导致精度下降，寻求热误差建模与实时补偿技术。",
-        "机械工程；照明；加热；武器；爆破",
-        ["B23Q", "G05B"],
-        400000,
-        1200000,
-        CollaborationMode.JOINT_DEVELOPMENT,
-        Urgency.HIGH,
-        False,
-    ),
-    (
-        "ent2",
-        "精密减速器齿轮低噪声修形设计",
-        "RV减速器在额定负载下噪声超过70分贝，需要齿形修形设计与试验验证服务。",
-        "机械工程；照明；加热；武器；爆破",
-        ["F16H"],
-        150000,
-        500000,
-        CollaborationMode.SERVICE,
-        Urgency.NORMAL,
-        False,
-    ),
-    (
-        "ent2",
-        "工业视觉表面缺陷检测",
-        "需要对金属加工件表面划痕、凹坑进行自动检测，检出率≥99%，节拍小于1秒。",
-        "物理",
-        ["G06T", "G01N"],
-        None,
-        300000,
-        CollaborationMode.TRANSFER,
-        Urgency.LOW,
-        True,
-    ),
-)
+@dataclass(frozen=True)
+class DemoDemand:
+    organization: str  #: a DemoOrg key
+    title: str
+    description: str
+    field: str
+    ipc_hints: list[str]
+    budget_max: int
+    collaboration_mode: str
+    urgency: str
+    is_anonymous: bool
+    budget_min: int | None = None
+
+    def __post_init__(self) -> None:
+        CollaborationMode(self.collaboration_mode)
+        Urgency(self.urgency)
+
+
+@dataclass(frozen=True)
+class DemoExpert:
+    organization: str  #: a DemoOrg key
+    name: str
+    title: str
+    fields: list[str]
+    bio: str
+
+
+DEMO_DEMANDS = tuple(DemoDemand(**row) for row in _table("demands")["demand"])
+DEMO_EXPERTS = tuple(DemoExpert(**row) for row in _table("experts")["expert"])
 
 
 def _demand_build(
-    index: int, spec: tuple, organizations: dict[str, Organization], creators: dict[int, User]
+    index: int, spec: DemoDemand, organizations: dict[str, Organization], creators: dict[int, User]
 ) -> Demand:
-    org_key, title, description, field, ipc, low, high, mode, urgency, anonymous = spec
-    owner = organizations[org_key]
+    owner = organizations[spec.organization]
     return Demand(
         owner=owner,
         created_by=creators[owner.pk],
@@ -442,25 +349,17 @@ def _demand_build(
         published_at=PUBLISHED_AT,
         source_key=f"demo-demand:{index}",
         synthetic_fields=["all"],
-        title=title,
-        description=description,
-        field=field,
-        ipc_hints=ipc,
-        budget_min=Decimal(low) if low else None,
-        budget_max=Decimal(high) if high else None,
+        title=spec.title,
+        description=spec.description,
+        field=spec.field,
+        ipc_hints=spec.ipc_hints,
+        budget_min=Decimal(spec.budget_min) if spec.budget_min else None,
+        budget_max=Decimal(spec.budget_max) if spec.budget_max else None,
         deadline=date(2027, 6, 30) + timedelta(days=30 * index),
-        collaboration_mode=mode,
-        urgency=urgency,
-        is_anonymous=anonymous,
+        collaboration_mode=spec.collaboration_mode,
+        urgency=spec.urgency,
+        is_anonymous=spec.is_anonymous,
     )
-
-
-DEMO_EXPERTS = (
-    ("uni", "李振华", "教授", ["电化学储能", "锂离子电池"], "长期从事锂离子电池正极材料研究。"),
-    ("uni", "陈雪梅", "研究员", ["机器视觉", "工业检测"], "研究方向为工业视觉检测与深度学习。"),
-    ("inst", "王建国", "高级工程师", ["数控机床", "精密制造"], "主持多项机床热误差补偿项目。"),
-    ("broker", "张敏", "高级技术经纪人", ["技术转移", "知识产权运营"], "从事技术经纪与专利运营十余年。"),
-)
 
 
 def _in_batches(items: list, size: int) -> Iterator[list]:
@@ -519,16 +418,16 @@ def market_seed(*, data_dir: Path, progress: Callable[..., Any], limit: int | No
         "demands": _load(Demand, demands, progress, "demands"),
     }
     new_experts = 0
-    for org_key, name, title, fields, bio in DEMO_EXPERTS:
+    for demo in DEMO_EXPERTS:
         with transaction.atomic():
             expert, created = Expert.objects.get_or_create(
-                organization=organizations[org_key],
-                name=name,
+                organization=organizations[demo.organization],
+                name=demo.name,
                 defaults={
-                    "title": title,
-                    "fields": fields,
-                    "bio": bio,
-                    "email": f"expert{len(name)}@example.org",
+                    "title": demo.title,
+                    "fields": demo.fields,
+                    "bio": demo.bio,
+                    "email": f"expert{len(demo.name)}@example.org",
                 },
             )
             if created:

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from market.catalog.models import Patent
-from market.catalog.seeding import ACHIEVEMENT_FILE, PATENT_FILE, market_seed
+from market.demo.seeding import ACHIEVEMENT_FILE, PATENT_FILE, market_seed
 
 
 class Command(BaseCommand):

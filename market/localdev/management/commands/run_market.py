@@ -20,9 +20,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from market.catalog.models import Patent
 from market.common.shutdown import stop_on_signals
 from market.config.env import REPO_ROOT
+from market.localdev.embedded import EmbeddedBroker, free_port
 from market.localdev.processes import market_processes
 from market.localdev.supervisor import Supervisor
-from services.common.embedded import EmbeddedBroker, free_port
 
 
 def _port_or_free(preferred: int) -> int:

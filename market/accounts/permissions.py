@@ -1,6 +1,11 @@
-"""Who may do what, as plain predicates shared by services (which enforce) and serializers (which show)."""
+"""Who may do what, as plain predicates over users, their organizations and roles, shared by services (which
+enforce) and serializers (which show); and the API permission built on them. Accounts owns them because they
+read what accounts defines (roles, organization types); every app above uses them."""
 
 from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 
 from market.accounts.models import SUPPLIER_TYPES, OrganizationType
 
@@ -36,3 +41,10 @@ def can_list_supply(user: Any) -> bool:
 
 def can_post_demand(user: Any) -> bool:
     return _approved_org_type(user) == OrganizationType.ENTERPRISE
+
+
+class IsReviewer(BasePermission):
+    """Platform administrators only (401 for anonymous callers, 403 for others)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_reviewer(request.user)
