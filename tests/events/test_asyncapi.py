@@ -1,4 +1,4 @@
-"""The event stream's AsyncAPI document: valid for the official parser, complete, written as it is built."""
+"""The event stream's AsyncAPI document: valid for the official parser, complete, served as it is built."""
 
 import copy
 import json
@@ -124,6 +124,21 @@ def test_the_headers_are_those_the_relay_writes(cast, api):
         assert names == set(headers["properties"]) == set(headers["required"])
         assert topic == event_type_topic(row[1])
         assert re.fullmatch(schemas["AggregateKey"]["pattern"], key.decode())
+
+
+def test_the_document_is_served_publicly_in_json_and_yaml(client):
+    as_json = client.get("/api/asyncapi.json")
+    assert as_json.status_code == 200
+    assert as_json["Content-Type"].startswith("application/json")
+    assert "public" in as_json["Cache-Control"]
+    assert as_json.json() == asyncapi_document()
+    assert client.get("/api/asyncapi.json", headers={"if-none-match": as_json["ETag"]}).status_code == 304
+
+    as_yaml = client.get("/api/asyncapi.yaml")
+    assert as_yaml.status_code == 200
+    assert as_yaml["Content-Type"].startswith("application/yaml")
+    assert yaml.safe_load(as_yaml.content) == asyncapi_document()
+    assert client.post("/api/asyncapi.json").json()["error"]["code"] == "method_not_allowed"
 
 
 def test_the_command_writes_the_document(tmp_path):
