@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv (Python 3.11) and installs the project with its dev tools; re-installs only when
-# pyproject.toml changed since the last install.
+# Creates .venv (Python 3.11) and installs the project with its dev tools, and the tests' Node AsyncAPI
+# validator; re-installs each only when pyproject.toml or the validator's lockfile changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,5 +14,14 @@ if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e '.[dev]'
     rm -f .venv/.installed-*
+    touch "$stamp"
+fi
+
+# The official AsyncAPI parser (Node), which tests/events/test_asyncapi.py validates the event contract with;
+# pinned by its lockfile, re-installed only when that changed. --ignore-scripts: nothing in it needs building.
+validator=tests/events/asyncapi
+stamp=$validator/node_modules/.installed-$(sha256sum "$validator/package-lock.json" | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+    npm ci --prefix "$validator" --ignore-scripts --no-audit --no-fund --loglevel=error
     touch "$stamp"
 fi

@@ -1,4 +1,5 @@
-"""URL map: the v1 API, its OpenAPI schema and docs, the admin and a language switch."""
+"""URL map: the v1 API, its OpenAPI schema and docs, the event stream's AsyncAPI document, the admin and a
+language switch."""
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
@@ -8,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from market.accounts import apis as accounts_apis
 from market.catalog import apis as catalog_apis
+from market.events import apis as events_apis
 
 router = DefaultRouter()
 router.register("orgs", accounts_apis.OrganizationViewSet, basename="organization")
@@ -59,6 +61,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^api/asyncapi\.(?P<fmt>json|yaml)$", events_apis.asyncapi_api, name="asyncapi"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
