@@ -103,7 +103,6 @@ def organization_register(
             admin.save()
             publish(
                 OrganizationRegistered(
-                    aggregate="organization",
                     aggregate_id=organization.pk,
                     version=organization.version,
                     name=organization.name,
@@ -137,7 +136,6 @@ def organization_review(
         organization.save(update_fields=["status", "review_reason", "version", "updated_at"])
         publish(
             OrganizationReviewed(
-                aggregate="organization",
                 aggregate_id=organization.pk,
                 version=organization.version,
                 status=organization.status,

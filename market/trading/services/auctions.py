@@ -90,7 +90,6 @@ def auction_open(
             )
             publish(
                 AuctionOpened(
-                    aggregate="auction",
                     aggregate_id=auction.pk,
                     version=auction.version,
                     auction_id=auction.pk,
@@ -123,7 +122,6 @@ def _registration_fact(
     fact_class: type[AuctionRegistered], auction: Auction, registration: AuctionRegistration, **extra: Any
 ) -> AuctionRegistered:
     return fact_class(
-        aggregate="auction",
         aggregate_id=auction.pk,
         version=auction.version,
         auction_id=auction.pk,
@@ -264,7 +262,6 @@ def bid_place(*, auction_id: int, user: User, amount: Decimal) -> Bid:
         )
         publish(
             BidPlaced(
-                aggregate="bid",
                 aggregate_id=bid.pk,
                 version=auction.version,
                 auction_id=auction.pk,
@@ -284,7 +281,6 @@ def bid_place(*, auction_id: int, user: User, amount: Decimal) -> Bid:
         if previous is not None:
             publish(
                 BidOutbid(
-                    aggregate="bid",
                     aggregate_id=bid.pk,
                     version=auction.version,
                     auction_id=auction.pk,
@@ -321,7 +317,6 @@ def auction_close(*, auction_id: int) -> Auction | None:
             auction.save()
             publish(
                 AuctionFailed(
-                    aggregate="auction",
                     aggregate_id=auction.pk,
                     version=auction.version,
                     auction_id=auction.pk,
@@ -348,7 +343,6 @@ def auction_close(*, auction_id: int) -> Auction | None:
         )
         publish(
             AuctionClosed(
-                aggregate="auction",
                 aggregate_id=auction.pk,
                 version=auction.version,
                 auction_id=auction.pk,

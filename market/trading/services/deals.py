@@ -40,7 +40,6 @@ TERMINAL_STAGES = frozenset({DealStage.COMPLETED, DealStage.CANCELLED})
 
 def _deal_fact(fact_class: type[DealFact], deal: Deal, *, actor_id: int, **extra: Any) -> DealFact:
     return fact_class(
-        aggregate="deal",
         aggregate_id=deal.pk,
         version=deal.version,
         deal_id=deal.pk,

@@ -39,7 +39,6 @@ NEGOTIABLE = frozenset({PricingMethod.NEGOTIATED, PricingMethod.OPEN_TO_OFFERS})
 
 def _offer_fact(fact_class: type[OfferFact], offer: Offer, *, actor: User, **extra: Any) -> OfferFact:
     return fact_class(
-        aggregate="offer",
         aggregate_id=offer.pk,
         version=offer.version,
         offer_id=offer.pk,

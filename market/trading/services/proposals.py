@@ -31,7 +31,6 @@ from market.trading.services.deals import deal_open
 
 def _proposal_fact(fact_class: type[ProposalFact], proposal: Proposal, **extra: Any) -> ProposalFact:
     return fact_class(
-        aggregate="proposal",
         aggregate_id=proposal.pk,
         version=proposal.version,
         proposal_id=proposal.pk,
