@@ -293,14 +293,7 @@ def achievement_accept_nda(*, achievement: Achievement, user: User) -> NdaAccept
             achievement=achievement, user=user, defaults={"nda_text": achievement.nda_text}
         )
         if created:
-            publish(
-                NdaAccepted(
-                    aggregate_id=achievement.pk,
-                    version=achievement.version,
-                    user_id=user.pk,
-                    organization_id=user.organization_id,
-                )
-            )
+            publish(NdaAccepted.of(achievement, user=user))
     return acceptance
 
 

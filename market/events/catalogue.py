@@ -299,10 +299,24 @@ class ExpertUpdated(ExpertFact, ListingUpdated):
     pass
 
 
+# ---- constructors from models (`DealOpened.of(deal, actor=user)`): the one place that reads a model into an
+# event. `market/events` sits below the apps, so it cannot import their models: a constructor reads the
+# attributes it names, and the models' own tests (each service's event assertions) keep them in step.
+
+
 @dataclass(frozen=True, kw_only=True)
 class NdaAccepted(Event, aggregate="achievement", fact="nda_accepted"):
     user_id: int
     organization_id: int | None
+
+    @classmethod
+    def of(cls, achievement: Any, *, user: Any) -> Self:
+        return cls(
+            aggregate_id=achievement.pk,
+            version=achievement.version,
+            user_id=user.pk,
+            organization_id=user.organization_id,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -311,11 +325,30 @@ class OrganizationRegistered(Event, aggregate="organization", fact="registered")
     org_type: str
     county_code: str
 
+    @classmethod
+    def of(cls, organization: Any) -> Self:
+        return cls(
+            aggregate_id=organization.pk,
+            version=organization.version,
+            name=organization.name,
+            org_type=organization.org_type,
+            county_code=organization.county_code,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class OrganizationReviewed(Event, aggregate="organization", fact="reviewed"):
     status: str
     reason: str
+
+    @classmethod
+    def of(cls, organization: Any) -> Self:
+        return cls(
+            aggregate_id=organization.pk,
+            version=organization.version,
+            status=organization.status,
+            reason=organization.review_reason,
+        )
 
 
 # ---- trading: one topic (market.trading); an auction's or a deal's events share a key, so they stay in
@@ -335,6 +368,23 @@ class AuctionOpened(Event, aggregate="auction", fact="opened"):
     bid_increment: str
     deposit_amount: str
 
+    @classmethod
+    def of(cls, auction: Any) -> Self:
+        return cls(
+            aggregate_id=auction.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            listing_kind=auction.listing_kind,
+            listing_id=auction.listing_id,
+            listing_title=auction.title,
+            owner_org_id=auction.owner_id,
+            starts_at=auction.starts_at.isoformat(),
+            ends_at=auction.ends_at.isoformat(),
+            starting_price=money(auction.starting_price),
+            bid_increment=money(auction.bid_increment),
+            deposit_amount=money(auction.deposit_amount),
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class AuctionRegistered(Event, aggregate="auction", fact="registered"):
@@ -347,6 +397,21 @@ class AuctionRegistered(Event, aggregate="auction", fact="registered"):
     owner_org_id: int
     listing_title: str
     deposit_status: str
+
+    @classmethod
+    def of(cls, auction: Any, registration: Any, **extra: Any) -> Self:
+        return cls(
+            aggregate_id=auction.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            registration_id=registration.pk,
+            bidder_org_id=registration.organization_id,
+            bidder_user_id=registration.user_id,
+            owner_org_id=auction.owner_id,
+            listing_title=auction.title,
+            deposit_status=registration.deposit_status,
+            **extra,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -379,6 +444,26 @@ class BidPlaced(BidFact, fact="placed"):
     ends_at: str
     extended_seconds: int
 
+    @classmethod
+    def of(cls, bid: Any, *, auction: Any, extended_seconds: int) -> Self:
+        """The bid's version is its auction's: bids are ordered within the auction."""
+        return cls(
+            aggregate_id=bid.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            bid_id=bid.pk,
+            sequence=bid.sequence,
+            amount=money(bid.amount),
+            bidder_user_id=bid.user_id,
+            bidder_org_id=bid.organization_id,
+            owner_org_id=auction.owner_id,
+            listing_kind=auction.listing_kind,
+            listing_id=auction.listing_id,
+            listing_title=auction.title,
+            ends_at=auction.ends_at.isoformat(),
+            extended_seconds=extended_seconds,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class BidOutbid(BidFact, fact="outbid"):
@@ -389,6 +474,22 @@ class BidOutbid(BidFact, fact="outbid"):
     outbid_amount: str
     listing_title: str
     ends_at: str
+
+    @classmethod
+    def of(cls, bid: Any, *, auction: Any, previous: Any) -> Self:
+        """`bid` took the lead from `previous`."""
+        return cls(
+            aggregate_id=bid.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            bid_id=bid.pk,
+            amount=money(bid.amount),
+            outbid_user_id=previous.user_id,
+            outbid_org_id=previous.organization_id,
+            outbid_amount=money(previous.amount),
+            listing_title=auction.title,
+            ends_at=auction.ends_at.isoformat(),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -401,6 +502,22 @@ class AuctionClosed(Event, aggregate="auction", fact="closed"):
     owner_org_id: int
     listing_title: str
 
+    @classmethod
+    def of(cls, auction: Any, *, deal: Any) -> Self:
+        """Won by the auction's leading bid, which opened `deal`."""
+        top = auction.leading_bid
+        return cls(
+            aggregate_id=auction.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            winner_user_id=top.user_id,
+            winner_org_id=top.organization_id,
+            amount=money(top.amount),
+            deal_id=deal.pk,
+            owner_org_id=auction.owner_id,
+            listing_title=auction.title,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class AuctionFailed(Event, aggregate="auction", fact="failed"):
@@ -408,6 +525,17 @@ class AuctionFailed(Event, aggregate="auction", fact="failed"):
     owner_org_id: int
     listing_title: str
     reason: str
+
+    @classmethod
+    def of(cls, auction: Any) -> Self:
+        return cls(
+            aggregate_id=auction.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            owner_org_id=auction.owner_id,
+            listing_title=auction.title,
+            reason=auction.failure_reason,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -422,6 +550,24 @@ class OfferFact(Event, aggregate="offer"):
     amount: str
     transaction_mode: str
     actor_user_id: int
+
+    @classmethod
+    def of(cls, offer: Any, *, actor: Any, **extra: Any) -> Self:
+        return cls(
+            aggregate_id=offer.pk,
+            version=offer.version,
+            offer_id=offer.pk,
+            listing_kind=offer.listing_kind,
+            listing_id=offer.listing_id,
+            listing_title=offer.title,
+            buyer_org_id=offer.buyer_id,
+            buyer_user_id=offer.buyer_user_id,
+            owner_org_id=offer.owner_id,
+            amount=money(offer.amount),
+            transaction_mode=offer.transaction_mode,
+            actor_user_id=actor.pk,
+            **extra,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -445,6 +591,17 @@ class OfferDeclined(OfferFact, fact="declined"):
     reason_text: str
     declined_by: str
 
+    @classmethod
+    def of(cls, offer: Any, *, actor: Any, **extra: Any) -> Self:
+        return super().of(
+            offer,
+            actor=actor,
+            reason_code=offer.decline_reason,
+            reason_text=offer.decline_text,
+            declined_by=offer.declined_by,
+            **extra,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class ProposalFact(Event, aggregate="proposal"):
@@ -455,6 +612,21 @@ class ProposalFact(Event, aggregate="proposal"):
     proposer_user_id: int
     enterprise_org_id: int
     amount: str
+
+    @classmethod
+    def of(cls, proposal: Any, **extra: Any) -> Self:
+        return cls(
+            aggregate_id=proposal.pk,
+            version=proposal.version,
+            proposal_id=proposal.pk,
+            demand_id=proposal.demand_id,
+            demand_title=proposal.demand.title,
+            proposer_org_id=proposal.proposer_id,
+            proposer_user_id=proposal.proposer_user_id,
+            enterprise_org_id=proposal.demand.owner_id,
+            amount=money(proposal.amount),
+            **extra,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -485,11 +657,34 @@ class DealFact(Event, aggregate="deal"):
     buyer_org_id: int
     transaction_mode: str
 
+    @classmethod
+    def of(cls, deal: Any, *, actor: Any, **extra: Any) -> Self:
+        return cls(
+            aggregate_id=deal.pk,
+            version=deal.version,
+            deal_id=deal.pk,
+            stage=deal.stage,
+            amount=money(deal.amount),
+            party_org_ids=deal.party_org_ids,
+            broker_user_id=deal.broker_id,
+            actor_user_id=actor.pk,
+            title=deal.title,
+            seller_org_id=deal.seller_id,
+            buyer_org_id=deal.buyer_id,
+            transaction_mode=deal.transaction_mode,
+            **extra,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class DealOpened(DealFact, fact="opened"):
     source: str
     notice_ends_at: str | None
+
+    @classmethod
+    def of(cls, deal: Any, *, actor: Any, **extra: Any) -> Self:
+        notice_ends_at = deal.notice_ends_at.isoformat() if deal.notice_ends_at else None
+        return super().of(deal, actor=actor, notice_ends_at=notice_ends_at, **extra)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -504,6 +699,19 @@ class DealContractRegistered(DealFact, fact="contract_registered"):
     technology_transaction_value: str
     registration_number: str
     registered_on: str
+
+    @classmethod
+    def of(cls, deal: Any, *, actor: Any, **extra: Any) -> Self:
+        return super().of(
+            deal,
+            actor=actor,
+            contract_type=deal.contract_type,
+            contract_value=money(deal.contract_value),
+            technology_transaction_value=money(deal.technology_transaction_value),
+            registration_number=deal.registration_number,
+            registered_on=deal.registered_on.isoformat(),
+            **extra,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
