@@ -17,7 +17,7 @@ from _harness import broker, report, scratch_database, timed
 
 def _outbox_rows(count: int, topic: str) -> list:
     """Realistic rows: patent `published` events with a full public snapshot (~1 KB), 200 keys."""
-    from market.events.catalogue import ListingPublished
+    from market.events.catalogue import PatentPublished
     from market.events.models import OutboxEvent
 
     rows = []
@@ -32,8 +32,7 @@ def _outbox_rows(count: int, topic: str) -> list:
             "id": number % 200,
             "version": number,
         }
-        event = ListingPublished(
-            aggregate="patent",
+        event = PatentPublished(
             aggregate_id=number % 200,
             version=number + 1,
             status="published",

@@ -114,7 +114,7 @@ def produce(running: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
     producer = producer_build(running.kafka_bootstrap, client_id="bench-search")
     now = datetime.now(UTC)
     for kind, data in events:
-        aggregate = EVENT_TYPES[kind][1]
+        aggregate = EVENT_TYPES[kind].aggregate
         topic, key, value, headers = cloudevent_message(
             (
                 uuid.uuid4(),

@@ -101,16 +101,7 @@ def organization_register(
                 email=admin_email,
             )
             admin.save()
-            publish(
-                OrganizationRegistered(
-                    aggregate="organization",
-                    aggregate_id=organization.pk,
-                    version=organization.version,
-                    name=organization.name,
-                    org_type=organization.org_type,
-                    county_code=organization.county_code,
-                )
-            )
+            publish(OrganizationRegistered.of(organization))
     except IntegrityError as error:
         raise Conflict(_("An organization with this name or credit code already exists.")) from error
     return organization
@@ -135,15 +126,7 @@ def organization_review(
         organization.review_reason = reason
         organization.bump_version()
         organization.save(update_fields=["status", "review_reason", "version", "updated_at"])
-        publish(
-            OrganizationReviewed(
-                aggregate="organization",
-                aggregate_id=organization.pk,
-                version=organization.version,
-                status=organization.status,
-                reason=reason,
-            )
-        )
+        publish(OrganizationReviewed.of(organization))
     return organization
 
 

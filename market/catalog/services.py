@@ -49,6 +49,7 @@ from market.events.catalogue import (
     ListingUpdated,
     ListingWithdrawn,
     NdaAccepted,
+    listing_class,
 )
 from market.events.publishing import publish
 
@@ -73,10 +74,6 @@ _KIND_TO_TYPE = {
 }
 
 
-def _aggregate(instance: Listing | Expert) -> str:
-    return type(instance).__name__.lower()
-
-
 def _fact(fact_class: type[ListingFact], instance: Listing | Expert, **extra: Any) -> ListingFact:
     owner_id = instance.organization_id if isinstance(instance, Expert) else instance.owner_id
     status = (
@@ -84,8 +81,7 @@ def _fact(fact_class: type[ListingFact], instance: Listing | Expert, **extra: An
         if isinstance(instance, Expert) and instance.is_public
         else getattr(instance, "status", "hidden")
     )
-    return fact_class(
-        aggregate=_aggregate(instance),
+    return listing_class(fact_class, type(instance).__name__.lower())(
         aggregate_id=instance.pk,
         version=instance.version,
         status=status,
@@ -343,15 +339,7 @@ def achievement_accept_nda(*, achievement: Achievement, user: User) -> NdaAccept
             achievement=achievement, user=user, defaults={"nda_text": achievement.nda_text}
         )
         if created:
-            publish(
-                NdaAccepted(
-                    aggregate="achievement",
-                    aggregate_id=achievement.pk,
-                    version=achievement.version,
-                    user_id=user.pk,
-                    organization_id=user.organization_id,
-                )
-            )
+            publish(NdaAccepted.of(achievement, user=user))
     return acceptance
 
 

@@ -1,11 +1,14 @@
-"""Every fact the core announces, as a frozen payload class.
+"""Every fact the core announces, as a frozen payload class whose class fixes its identity.
 
 Type names follow `market.<aggregate>.<fact>.v<major>`; one topic per aggregate keeps an aggregate's events in
-order. Listing facts share one payload shape across patents, achievements, demands and experts, so each fact
-is one class and the aggregate is a field."""
+order. A class names its aggregate (`aggregate`, class data, also sent in the payload) and its fact; every
+concrete class registers itself in `EVENT_TYPES` under its type name. Listing facts have one shape across
+patents, achievements, demands and experts: the generic fact (`ListingPublished`) is the base a consumer
+dispatches on, the per-aggregate class (`PatentPublished`) the one that is published."""
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from dataclasses import InitVar, dataclass, field, fields
+from decimal import Decimal
+from typing import Any, ClassVar, Self, TypeVar
 
 #: aggregate name -> Kafka topic
 TOPICS: dict[str, str] = {
@@ -21,21 +24,47 @@ TOPICS: dict[str, str] = {
     "deal": "market.trading",
 }
 
+#: every event type the core publishes: type name -> its class (filled as the classes are declared)
+EVENT_TYPES: dict[str, type["Event"]] = {}
+
+
+def money(value: Decimal) -> str:
+    """Amounts travel as decimal strings with two places."""
+    return f"{value:.2f}"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
-    """Base of all facts. `fact` and `major` name the type; `aggregate`/`aggregate_id` route and key it."""
+    """Base of all facts. `aggregate`, `fact` and `major` name the type; `aggregate_id` keys it."""
 
+    aggregate: ClassVar[str]
     fact: ClassVar[str]
     major: ClassVar[int] = 1
 
-    aggregate: str
     aggregate_id: int
     version: int
 
+    def __init_subclass__(
+        cls, *, aggregate: str | None = None, fact: str | None = None, **kwargs: Any
+    ) -> None:
+        """`class DealOpened(DealFact, fact="opened")`: the identity is declared in the class header; a class
+        with both an aggregate and a fact is a published type and registers itself."""
+        super().__init_subclass__(**kwargs)
+        if aggregate is not None:
+            cls.aggregate = aggregate
+        if fact is not None:
+            cls.fact = fact
+        published = isinstance(getattr(cls, "aggregate", None), str) and hasattr(cls, "fact")
+        if published and EVENT_TYPES.setdefault(cls.type_name(), cls) is not cls:
+            raise TypeError(f"{cls.type_name()} is declared twice")
+
+    @classmethod
+    def type_name(cls) -> str:
+        return f"market.{cls.aggregate}.{cls.fact}.v{cls.major}"
+
     @property
     def type(self) -> str:
-        return f"market.{self.aggregate}.{self.fact}.v{self.major}"
+        return self.type_name()
 
     @property
     def topic(self) -> str:
@@ -46,7 +75,16 @@ class Event:
         return f"{self.aggregate}:{self.aggregate_id}"
 
     def data(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON payload: the aggregate first, then the fields in declaration order."""
+        return {"aggregate": self.aggregate, **{f.name: _json(getattr(self, f.name)) for f in fields(self)}}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,68 +94,261 @@ class ListingFact(Event):
     status: str
     owner_org_id: int | None
     snapshot: dict[str, Any] = field(default_factory=dict)
+    #: transitional: `ListingPublished(aggregate="patent", ...)` builds a `PatentPublished`, for the demo
+    #: seeding that still calls it so; goes when that switches to `.of()`
+    aggregate: InitVar[str | None] = None
+
+    def __new__(cls, *, aggregate: str | None = None, **values: Any) -> Self:
+        if aggregate is not None and not isinstance(getattr(cls, "aggregate", None), str):
+            cls = listing_class(cls, aggregate)
+        return super().__new__(cls)
+
+    def __post_init__(self, aggregate: str | None) -> None:
+        if aggregate not in (None, type(self).aggregate):
+            raise TypeError(f"{type(self).__name__} is a fact of a {type(self).aggregate}, not a {aggregate}")
+
+
+FactT = TypeVar("FactT", bound=ListingFact)
+
+
+def listing_class(fact_class: type[FactT], aggregate: str) -> type[FactT]:
+    """The per-aggregate class of a generic listing fact: (ListingPublished, "patent") -> PatentPublished."""
+    concrete = EVENT_TYPES.get(f"market.{aggregate}.{fact_class.fact}.v{fact_class.major}")
+    if concrete is None or not issubclass(concrete, fact_class):
+        raise LookupError(f"a {aggregate} has no {fact_class.__name__} fact")
+    return concrete
+
+
+# the facts every listing has; a consumer dispatches on these
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListingCreated(ListingFact):
-    fact: ClassVar[str] = "created"
+class ListingCreated(ListingFact, fact="created"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListingUpdated(ListingFact):
-    fact: ClassVar[str] = "updated"
+class ListingUpdated(ListingFact, fact="updated"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListingSubmitted(ListingFact):
-    fact: ClassVar[str] = "submitted"
+class ListingSubmitted(ListingFact, fact="submitted"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListingPublished(ListingFact):
-    fact: ClassVar[str] = "published"
+class ListingPublished(ListingFact, fact="published"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListingRejected(ListingFact):
-    fact: ClassVar[str] = "rejected"
+class ListingRejected(ListingFact, fact="rejected"):
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListingWithdrawn(ListingFact):
+class ListingWithdrawn(ListingFact, fact="withdrawn"):
     """Taken off the market or out of review. `previous_status` tells which: followers saw a listing that
     was published, never one that was only pending review."""
 
-    fact: ClassVar[str] = "withdrawn"
     previous_status: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListingClosed(ListingFact):
-    fact: ClassVar[str] = "closed"
+class ListingClosed(ListingFact, fact="closed"):
+    pass
+
+
+# ---- per aggregate: what is published. Reviewed listings have every fact, expert profiles (not reviewed)
+# are only created and updated.
 
 
 @dataclass(frozen=True, kw_only=True)
-class NdaAccepted(Event):
-    fact: ClassVar[str] = "nda_accepted"
+class PatentFact(ListingFact, aggregate="patent"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AchievementFact(ListingFact, aggregate="achievement"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandFact(ListingFact, aggregate="demand"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpertFact(ListingFact, aggregate="expert"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatentCreated(PatentFact, ListingCreated):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatentUpdated(PatentFact, ListingUpdated):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatentSubmitted(PatentFact, ListingSubmitted):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatentPublished(PatentFact, ListingPublished):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatentRejected(PatentFact, ListingRejected):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatentWithdrawn(PatentFact, ListingWithdrawn):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatentClosed(PatentFact, ListingClosed):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AchievementCreated(AchievementFact, ListingCreated):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AchievementUpdated(AchievementFact, ListingUpdated):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AchievementSubmitted(AchievementFact, ListingSubmitted):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AchievementPublished(AchievementFact, ListingPublished):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AchievementRejected(AchievementFact, ListingRejected):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AchievementWithdrawn(AchievementFact, ListingWithdrawn):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AchievementClosed(AchievementFact, ListingClosed):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandCreated(DemandFact, ListingCreated):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandUpdated(DemandFact, ListingUpdated):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandSubmitted(DemandFact, ListingSubmitted):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandPublished(DemandFact, ListingPublished):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandRejected(DemandFact, ListingRejected):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandWithdrawn(DemandFact, ListingWithdrawn):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandClosed(DemandFact, ListingClosed):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpertCreated(ExpertFact, ListingCreated):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpertUpdated(ExpertFact, ListingUpdated):
+    pass
+
+
+# ---- constructors from models (`DealOpened.of(deal, actor=user)`): the one place that reads a model into an
+# event. `market/events` sits below the apps, so it cannot import their models: a constructor reads the
+# attributes it names, and the models' own tests (each service's event assertions) keep them in step.
+
+
+@dataclass(frozen=True, kw_only=True)
+class NdaAccepted(Event, aggregate="achievement", fact="nda_accepted"):
     user_id: int
     organization_id: int | None
 
+    @classmethod
+    def of(cls, achievement: Any, *, user: Any) -> Self:
+        return cls(
+            aggregate_id=achievement.pk,
+            version=achievement.version,
+            user_id=user.pk,
+            organization_id=user.organization_id,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class OrganizationRegistered(Event):
-    fact: ClassVar[str] = "registered"
+class OrganizationRegistered(Event, aggregate="organization", fact="registered"):
     name: str
     org_type: str
     county_code: str
 
+    @classmethod
+    def of(cls, organization: Any) -> Self:
+        return cls(
+            aggregate_id=organization.pk,
+            version=organization.version,
+            name=organization.name,
+            org_type=organization.org_type,
+            county_code=organization.county_code,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class OrganizationReviewed(Event):
-    fact: ClassVar[str] = "reviewed"
+class OrganizationReviewed(Event, aggregate="organization", fact="reviewed"):
     status: str
     reason: str
+
+    @classmethod
+    def of(cls, organization: Any) -> Self:
+        return cls(
+            aggregate_id=organization.pk,
+            version=organization.version,
+            status=organization.status,
+            reason=organization.review_reason,
+        )
 
 
 # ---- trading: one topic (market.trading); an auction's or a deal's events share a key, so they stay in
@@ -125,8 +356,7 @@ class OrganizationReviewed(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AuctionOpened(Event):
-    fact: ClassVar[str] = "opened"
+class AuctionOpened(Event, aggregate="auction", fact="opened"):
     auction_id: int
     listing_kind: str
     listing_id: int
@@ -138,12 +368,28 @@ class AuctionOpened(Event):
     bid_increment: str
     deposit_amount: str
 
+    @classmethod
+    def of(cls, auction: Any) -> Self:
+        return cls(
+            aggregate_id=auction.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            listing_kind=auction.listing_kind,
+            listing_id=auction.listing_id,
+            listing_title=auction.title,
+            owner_org_id=auction.owner_id,
+            starts_at=auction.starts_at.isoformat(),
+            ends_at=auction.ends_at.isoformat(),
+            starting_price=money(auction.starting_price),
+            bid_increment=money(auction.bid_increment),
+            deposit_amount=money(auction.deposit_amount),
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class AuctionRegistered(Event):
+class AuctionRegistered(Event, aggregate="auction", fact="registered"):
     """An enterprise signed up to bid; `deposit_status` is "pending" until the owner confirms the deposit."""
 
-    fact: ClassVar[str] = "registered"
     auction_id: int
     registration_id: int
     bidder_org_id: int
@@ -152,15 +398,29 @@ class AuctionRegistered(Event):
     listing_title: str
     deposit_status: str
 
+    @classmethod
+    def of(cls, auction: Any, registration: Any, **extra: Any) -> Self:
+        return cls(
+            aggregate_id=auction.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            registration_id=registration.pk,
+            bidder_org_id=registration.organization_id,
+            bidder_user_id=registration.user_id,
+            owner_org_id=auction.owner_id,
+            listing_title=auction.title,
+            deposit_status=registration.deposit_status,
+            **extra,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class AuctionDepositConfirmed(AuctionRegistered):
-    fact: ClassVar[str] = "deposit_confirmed"
+class AuctionDepositConfirmed(AuctionRegistered, fact="deposit_confirmed"):
     actor_user_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
-class BidFact(Event):
+class BidFact(Event, aggregate="bid"):
     """Keyed by the auction, not the bid, so one auction's bids are consumed in the order they were placed."""
 
     auction_id: int
@@ -171,8 +431,7 @@ class BidFact(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class BidPlaced(BidFact):
-    fact: ClassVar[str] = "placed"
+class BidPlaced(BidFact, fact="placed"):
     bid_id: int
     sequence: int
     amount: str
@@ -185,10 +444,29 @@ class BidPlaced(BidFact):
     ends_at: str
     extended_seconds: int
 
+    @classmethod
+    def of(cls, bid: Any, *, auction: Any, extended_seconds: int) -> Self:
+        """The bid's version is its auction's: bids are ordered within the auction."""
+        return cls(
+            aggregate_id=bid.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            bid_id=bid.pk,
+            sequence=bid.sequence,
+            amount=money(bid.amount),
+            bidder_user_id=bid.user_id,
+            bidder_org_id=bid.organization_id,
+            owner_org_id=auction.owner_id,
+            listing_kind=auction.listing_kind,
+            listing_id=auction.listing_id,
+            listing_title=auction.title,
+            ends_at=auction.ends_at.isoformat(),
+            extended_seconds=extended_seconds,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class BidOutbid(BidFact):
-    fact: ClassVar[str] = "outbid"
+class BidOutbid(BidFact, fact="outbid"):
     bid_id: int
     amount: str
     outbid_user_id: int
@@ -197,10 +475,25 @@ class BidOutbid(BidFact):
     listing_title: str
     ends_at: str
 
+    @classmethod
+    def of(cls, bid: Any, *, auction: Any, previous: Any) -> Self:
+        """`bid` took the lead from `previous`."""
+        return cls(
+            aggregate_id=bid.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            bid_id=bid.pk,
+            amount=money(bid.amount),
+            outbid_user_id=previous.user_id,
+            outbid_org_id=previous.organization_id,
+            outbid_amount=money(previous.amount),
+            listing_title=auction.title,
+            ends_at=auction.ends_at.isoformat(),
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class AuctionClosed(Event):
-    fact: ClassVar[str] = "closed"
+class AuctionClosed(Event, aggregate="auction", fact="closed"):
     auction_id: int
     winner_user_id: int
     winner_org_id: int
@@ -209,18 +502,44 @@ class AuctionClosed(Event):
     owner_org_id: int
     listing_title: str
 
+    @classmethod
+    def of(cls, auction: Any, *, deal: Any) -> Self:
+        """Won by the auction's leading bid, which opened `deal`."""
+        top = auction.leading_bid
+        return cls(
+            aggregate_id=auction.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            winner_user_id=top.user_id,
+            winner_org_id=top.organization_id,
+            amount=money(top.amount),
+            deal_id=deal.pk,
+            owner_org_id=auction.owner_id,
+            listing_title=auction.title,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class AuctionFailed(Event):
-    fact: ClassVar[str] = "failed"
+class AuctionFailed(Event, aggregate="auction", fact="failed"):
     auction_id: int
     owner_org_id: int
     listing_title: str
     reason: str
 
+    @classmethod
+    def of(cls, auction: Any) -> Self:
+        return cls(
+            aggregate_id=auction.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            owner_org_id=auction.owner_id,
+            listing_title=auction.title,
+            reason=auction.failure_reason,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class OfferFact(Event):
+class OfferFact(Event, aggregate="offer"):
     offer_id: int
     listing_kind: str
     listing_id: int
@@ -232,33 +551,60 @@ class OfferFact(Event):
     transaction_mode: str
     actor_user_id: int
 
+    @classmethod
+    def of(cls, offer: Any, *, actor: Any, **extra: Any) -> Self:
+        return cls(
+            aggregate_id=offer.pk,
+            version=offer.version,
+            offer_id=offer.pk,
+            listing_kind=offer.listing_kind,
+            listing_id=offer.listing_id,
+            listing_title=offer.title,
+            buyer_org_id=offer.buyer_id,
+            buyer_user_id=offer.buyer_user_id,
+            owner_org_id=offer.owner_id,
+            amount=money(offer.amount),
+            transaction_mode=offer.transaction_mode,
+            actor_user_id=actor.pk,
+            **extra,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class OfferMade(OfferFact):
-    fact: ClassVar[str] = "made"
+class OfferMade(OfferFact, fact="made"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class OfferCountered(OfferFact):
-    fact: ClassVar[str] = "countered"
+class OfferCountered(OfferFact, fact="countered"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class OfferAccepted(OfferFact):
-    fact: ClassVar[str] = "accepted"
+class OfferAccepted(OfferFact, fact="accepted"):
     deal_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
-class OfferDeclined(OfferFact):
-    fact: ClassVar[str] = "declined"
+class OfferDeclined(OfferFact, fact="declined"):
     reason_code: str
     reason_text: str
     declined_by: str
 
+    @classmethod
+    def of(cls, offer: Any, *, actor: Any, **extra: Any) -> Self:
+        return super().of(
+            offer,
+            actor=actor,
+            reason_code=offer.decline_reason,
+            reason_text=offer.decline_text,
+            declined_by=offer.declined_by,
+            **extra,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class ProposalFact(Event):
+class ProposalFact(Event, aggregate="proposal"):
     proposal_id: int
     demand_id: int
     demand_title: str
@@ -267,25 +613,39 @@ class ProposalFact(Event):
     enterprise_org_id: int
     amount: str
 
+    @classmethod
+    def of(cls, proposal: Any, **extra: Any) -> Self:
+        return cls(
+            aggregate_id=proposal.pk,
+            version=proposal.version,
+            proposal_id=proposal.pk,
+            demand_id=proposal.demand_id,
+            demand_title=proposal.demand.title,
+            proposer_org_id=proposal.proposer_id,
+            proposer_user_id=proposal.proposer_user_id,
+            enterprise_org_id=proposal.demand.owner_id,
+            amount=money(proposal.amount),
+            **extra,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class ProposalSubmitted(ProposalFact):
-    fact: ClassVar[str] = "submitted"
+class ProposalSubmitted(ProposalFact, fact="submitted"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProposalShortlisted(ProposalFact):
-    fact: ClassVar[str] = "shortlisted"
+class ProposalShortlisted(ProposalFact, fact="shortlisted"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProposalAccepted(ProposalFact):
-    fact: ClassVar[str] = "accepted"
+class ProposalAccepted(ProposalFact, fact="accepted"):
     deal_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
-class DealFact(Event):
+class DealFact(Event, aggregate="deal"):
     deal_id: int
     stage: str
     amount: str
@@ -297,90 +657,76 @@ class DealFact(Event):
     buyer_org_id: int
     transaction_mode: str
 
+    @classmethod
+    def of(cls, deal: Any, *, actor: Any, **extra: Any) -> Self:
+        return cls(
+            aggregate_id=deal.pk,
+            version=deal.version,
+            deal_id=deal.pk,
+            stage=deal.stage,
+            amount=money(deal.amount),
+            party_org_ids=deal.party_org_ids,
+            broker_user_id=deal.broker_id,
+            actor_user_id=actor.pk,
+            title=deal.title,
+            seller_org_id=deal.seller_id,
+            buyer_org_id=deal.buyer_id,
+            transaction_mode=deal.transaction_mode,
+            **extra,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class DealOpened(DealFact):
-    fact: ClassVar[str] = "opened"
+class DealOpened(DealFact, fact="opened"):
     source: str
     notice_ends_at: str | None
 
+    @classmethod
+    def of(cls, deal: Any, *, actor: Any, **extra: Any) -> Self:
+        notice_ends_at = deal.notice_ends_at.isoformat() if deal.notice_ends_at else None
+        return super().of(deal, actor=actor, notice_ends_at=notice_ends_at, **extra)
+
 
 @dataclass(frozen=True, kw_only=True)
-class DealAdvanced(DealFact):
-    fact: ClassVar[str] = "advanced"
+class DealAdvanced(DealFact, fact="advanced"):
     from_stage: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class DealContractRegistered(DealFact):
-    fact: ClassVar[str] = "contract_registered"
+class DealContractRegistered(DealFact, fact="contract_registered"):
     contract_type: str
     contract_value: str
     technology_transaction_value: str
     registration_number: str
     registered_on: str
 
+    @classmethod
+    def of(cls, deal: Any, *, actor: Any, **extra: Any) -> Self:
+        return super().of(
+            deal,
+            actor=actor,
+            contract_type=deal.contract_type,
+            contract_value=money(deal.contract_value),
+            technology_transaction_value=money(deal.technology_transaction_value),
+            registration_number=deal.registration_number,
+            registered_on=deal.registered_on.isoformat(),
+            **extra,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class DealCompleted(DealFact):
-    fact: ClassVar[str] = "completed"
+class DealCompleted(DealFact, fact="completed"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class DealCancelled(DealFact):
-    fact: ClassVar[str] = "cancelled"
+class DealCancelled(DealFact, fact="cancelled"):
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class DealUpdated(DealFact):
+class DealUpdated(DealFact, fact="updated"):
     """Anything else on a deal that parties should hear of: `change` is broker_assigned, milestone_added,
     milestone_done, document_added, objection_lodged, objection_ruled."""
 
-    fact: ClassVar[str] = "updated"
     change: str
-
-
-TRADING_FACTS: dict[str, tuple[type[Event], ...]] = {
-    "auction": (AuctionOpened, AuctionRegistered, AuctionDepositConfirmed, AuctionClosed, AuctionFailed),
-    "bid": (BidPlaced, BidOutbid),
-    "offer": (OfferMade, OfferCountered, OfferAccepted, OfferDeclined),
-    "proposal": (ProposalSubmitted, ProposalShortlisted, ProposalAccepted),
-    "deal": (DealOpened, DealAdvanced, DealContractRegistered, DealCompleted, DealCancelled, DealUpdated),
-}
-
-
-LISTING_FACTS: tuple[type[ListingFact], ...] = (
-    ListingCreated,
-    ListingUpdated,
-    ListingSubmitted,
-    ListingPublished,
-    ListingRejected,
-    ListingWithdrawn,
-    ListingClosed,
-)
-#: facts an expert profile has (profiles are not reviewed listings)
-PROFILE_FACTS: tuple[type[ListingFact], ...] = (ListingCreated, ListingUpdated)
-
-
-def _type_name(event_class: type[Event], aggregate: str) -> str:
-    return f"market.{aggregate}.{event_class.fact}.v{event_class.major}"
-
-
-#: every event type the core publishes: type name -> (payload class, aggregate)
-EVENT_TYPES: dict[str, tuple[type[Event], str]] = {
-    **{
-        _type_name(cls, aggregate): (cls, aggregate)
-        for aggregate in ("patent", "achievement", "demand")
-        for cls in LISTING_FACTS
-    },
-    **{_type_name(cls, "expert"): (cls, "expert") for cls in PROFILE_FACTS},
-    _type_name(NdaAccepted, "achievement"): (NdaAccepted, "achievement"),
-    _type_name(OrganizationRegistered, "organization"): (OrganizationRegistered, "organization"),
-    _type_name(OrganizationReviewed, "organization"): (OrganizationReviewed, "organization"),
-    **{
-        _type_name(cls, aggregate): (cls, aggregate)
-        for aggregate, facts in TRADING_FACTS.items()
-        for cls in facts
-    },
-}

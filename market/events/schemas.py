@@ -83,7 +83,8 @@ def _snapshot_schema(aggregate: str) -> dict[str, Any]:
 
 def payload_schema(event_type: str) -> dict[str, Any]:
     """The JSON Schema of one event type's `data`, as the code produces it today."""
-    event_class, aggregate = EVENT_TYPES[event_type]
+    event_class = EVENT_TYPES[event_type]
+    aggregate = event_class.aggregate
     hints = typing.get_type_hints(event_class)
     properties = {f.name: _python_type_schema(hints[f.name]) for f in dataclasses.fields(event_class)}
     properties["aggregate"] = {"const": aggregate}

@@ -38,7 +38,8 @@ class EngineUnavailable(Exception):
 
 def listing_event_action(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
     """The bulk action for one event, or None when the event does not concern search."""
-    event_class, aggregate = EVENT_TYPES[event_type]
+    event_class = EVENT_TYPES[event_type]
+    aggregate = event_class.aggregate
     if aggregate not in KINDS or not issubclass(event_class, ListingFact):
         return None
     return action_build(aggregate, data["aggregate_id"], data["version"], data["status"], data["snapshot"])

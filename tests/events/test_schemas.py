@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from jsonschema import Draft202012Validator, ValidationError
 
-from market.events.catalogue import EVENT_TYPES, ListingPublished
+from market.events.catalogue import EVENT_TYPES, PatentPublished
 from market.events.models import OutboxEvent
 from market.events.schemas import payload_schema, stored_snapshots
 from tests import factories
@@ -38,8 +38,7 @@ def test_a_breaking_payload_change_fails_against_the_snapshot(cast):
     patent = factories.patent(cast.university)
     from market.catalog.snapshots import listing_snapshot
 
-    event = ListingPublished(
-        aggregate="patent",
+    event = PatentPublished(
         aggregate_id=patent.pk,
         version=patent.version,
         status="published",

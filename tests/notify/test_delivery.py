@@ -59,7 +59,6 @@ def _recipients(kind: str) -> list[str]:
 
 def _offer(cast, event_class, actor):
     return event_class(
-        aggregate="offer",
         aggregate_id=5,
         version=1,
         offer_id=5,
@@ -84,7 +83,6 @@ def test_offers_go_to_the_other_side_and_deals_to_parties_and_broker_but_not_the
 
     _handle(
         DealAdvanced(
-            aggregate="deal",
             aggregate_id=3,
             version=2,
             deal_id=3,
@@ -103,7 +101,6 @@ def test_offers_go_to_the_other_side_and_deals_to_parties_and_broker_but_not_the
     assert _recipients("deal") == ["broker", "ent_member", "uni_admin", "uni_member"]
 
     proposal = {
-        "aggregate": "proposal",
         "aggregate_id": 4,
         "version": 1,
         "proposal_id": 4,

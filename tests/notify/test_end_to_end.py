@@ -129,7 +129,6 @@ def _bid_events(cast, *, outbid_user) -> None:
     with transaction.atomic():
         publish(
             BidPlaced(
-                aggregate="bid",
                 aggregate_id=71,
                 version=1,
                 bid_id=71,
@@ -146,7 +145,6 @@ def _bid_events(cast, *, outbid_user) -> None:
         )
         publish(
             BidOutbid(
-                aggregate="bid",
                 aggregate_id=71,
                 version=1,
                 bid_id=71,

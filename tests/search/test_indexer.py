@@ -14,7 +14,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from market.catalog import services
 from market.catalog.models import ListingStatus
 from market.catalog.snapshots import listing_snapshot
-from market.events.catalogue import ListingPublished
+from market.events.catalogue import PatentPublished
 from market.events.models import OutboxEvent
 from market.events.publishing import publish_many
 from market.events.relay import cloudevent_message
@@ -129,8 +129,7 @@ def _published_events(cast, count: int, first: int = 0) -> int:
     template = listing_snapshot(factories.patent(cast.university))
     with transaction.atomic():
         publish_many(
-            ListingPublished(
-                aggregate="patent",
+            PatentPublished(
                 aggregate_id=100_000 + number,
                 version=1,
                 status="published",

@@ -25,6 +25,7 @@ from market.events.catalogue import (
     AuctionRegistered,
     BidOutbid,
     BidPlaced,
+    money,
 )
 from market.events.publishing import publish
 from market.trading.models import (
@@ -35,7 +36,7 @@ from market.trading.models import (
     DepositStatus,
     FailureReason,
 )
-from market.trading.services.common import acting_org_id, listing_title, money, published_listing
+from market.trading.services.common import acting_org_id, listing_title, published_listing
 from market.trading.services.deals import deal_open
 
 
@@ -88,23 +89,7 @@ def auction_open(
                 extension_minutes=extension_minutes,
                 transaction_mode=transaction_mode,
             )
-            publish(
-                AuctionOpened(
-                    aggregate="auction",
-                    aggregate_id=auction.pk,
-                    version=auction.version,
-                    auction_id=auction.pk,
-                    listing_kind=listing_kind,
-                    listing_id=listing.pk,
-                    listing_title=title,
-                    owner_org_id=listing.owner_id,
-                    starts_at=auction.starts_at.isoformat(),
-                    ends_at=auction.ends_at.isoformat(),
-                    starting_price=money(starting_price),
-                    bid_increment=money(bid_increment),
-                    deposit_amount=money(deposit_amount),
-                )
-            )
+            publish(AuctionOpened.of(auction))
     except IntegrityError as error:
         raise Conflict(_("This listing already has an open auction."), code="auction_exists") from error
     return auction
@@ -117,24 +102,6 @@ def _lock_auction(auction_id: int) -> Auction:
     auction = Auction.objects.select_for_update().get(pk=auction_id)
     auction.leading_bid = Bid.objects.get(pk=auction.leading_bid_id) if auction.leading_bid_id else None
     return auction
-
-
-def _registration_fact(
-    fact_class: type[AuctionRegistered], auction: Auction, registration: AuctionRegistration, **extra: Any
-) -> AuctionRegistered:
-    return fact_class(
-        aggregate="auction",
-        aggregate_id=auction.pk,
-        version=auction.version,
-        auction_id=auction.pk,
-        registration_id=registration.pk,
-        bidder_org_id=registration.organization_id,
-        bidder_user_id=registration.user_id,
-        owner_org_id=auction.owner_id,
-        listing_title=auction.title,
-        deposit_status=registration.deposit_status,
-        **extra,
-    )
 
 
 def auction_register(*, auction: Auction, user: User) -> tuple[AuctionRegistration, bool]:
@@ -173,7 +140,7 @@ def auction_register(*, auction: Auction, user: User) -> tuple[AuctionRegistrati
             if auction.deposit_amount > 0
             else DepositStatus.NOT_REQUIRED,
         )
-        publish(_registration_fact(AuctionRegistered, auction, registration))
+        publish(AuctionRegistered.of(auction, registration))
     return registration, True
 
 
@@ -190,7 +157,7 @@ def registration_confirm_deposit(*, registration: AuctionRegistration, user: Use
             )
         registration.deposit_status = DepositStatus.CONFIRMED
         registration.save(update_fields=["deposit_status", "updated_at"])
-        publish(_registration_fact(AuctionDepositConfirmed, auction, registration, actor_user_id=user.pk))
+        publish(AuctionDepositConfirmed.of(auction, registration, actor_user_id=user.pk))
     return registration
 
 
@@ -258,41 +225,9 @@ def bid_place(*, auction_id: int, user: User, amount: Decimal) -> Bid:
         auction.save(
             update_fields=["current_price", "leading_bid", "bid_count", "ends_at", "version", "updated_at"]
         )
-        publish(
-            BidPlaced(
-                aggregate="bid",
-                aggregate_id=bid.pk,
-                version=auction.version,
-                auction_id=auction.pk,
-                bid_id=bid.pk,
-                sequence=bid.sequence,
-                amount=money(amount),
-                bidder_user_id=user.pk,
-                bidder_org_id=org_id,
-                owner_org_id=auction.owner_id,
-                listing_kind=auction.listing_kind,
-                listing_id=auction.listing_id,
-                listing_title=auction.title,
-                ends_at=auction.ends_at.isoformat(),
-                extended_seconds=int(extended.total_seconds()),
-            )
-        )
+        publish(BidPlaced.of(bid, auction=auction, extended_seconds=int(extended.total_seconds())))
         if previous is not None:
-            publish(
-                BidOutbid(
-                    aggregate="bid",
-                    aggregate_id=bid.pk,
-                    version=auction.version,
-                    auction_id=auction.pk,
-                    bid_id=bid.pk,
-                    amount=money(amount),
-                    outbid_user_id=previous.user_id,
-                    outbid_org_id=previous.organization_id,
-                    outbid_amount=money(previous.amount),
-                    listing_title=auction.title,
-                    ends_at=auction.ends_at.isoformat(),
-                )
-            )
+            publish(BidOutbid.of(bid, auction=auction, previous=previous))
     return bid
 
 
@@ -312,17 +247,7 @@ def auction_close(*, auction_id: int) -> Auction | None:
             auction.status = AuctionStatus.FAILED
             auction.failure_reason = FailureReason.NO_BIDS if top is None else FailureReason.RESERVE_NOT_MET
             auction.save()
-            publish(
-                AuctionFailed(
-                    aggregate="auction",
-                    aggregate_id=auction.pk,
-                    version=auction.version,
-                    auction_id=auction.pk,
-                    owner_org_id=auction.owner_id,
-                    listing_title=auction.title,
-                    reason=auction.failure_reason,
-                )
-            )
+            publish(AuctionFailed.of(auction))
             return auction
         auction.status = AuctionStatus.CLOSED
         auction.save()
@@ -339,18 +264,5 @@ def auction_close(*, auction_id: int) -> Auction | None:
             amount=top.amount,
             transaction_mode=auction.transaction_mode,
         )
-        publish(
-            AuctionClosed(
-                aggregate="auction",
-                aggregate_id=auction.pk,
-                version=auction.version,
-                auction_id=auction.pk,
-                winner_user_id=top.user_id,
-                winner_org_id=top.organization_id,
-                amount=money(top.amount),
-                deal_id=deal.pk,
-                owner_org_id=auction.owner_id,
-                listing_title=auction.title,
-            )
-        )
+        publish(AuctionClosed.of(auction, deal=deal))
     return auction

@@ -1,7 +1,5 @@
-"""Helpers every trading aggregate shares: amounts as event strings, the listing being traded, the acting
-organization."""
-
-from decimal import Decimal
+"""Helpers every trading aggregate shares: the listing being traded, the acting organization (amounts as
+event strings are the events' own `money`)."""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -16,10 +14,6 @@ from market.common.errors import ApplicationError, Forbidden
 from market.trading.models import (
     ListingKind,
 )
-
-
-def money(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
 def notice_days() -> int:

@@ -17,7 +17,6 @@ from market.events.catalogue import (
     DealCancelled,
     DealCompleted,
     DealContractRegistered,
-    DealFact,
     DealOpened,
     DealUpdated,
 )
@@ -35,28 +34,9 @@ from market.trading.models import (
     DealStage,
     ObjectionStatus,
 )
-from market.trading.services.common import money, notice_days
+from market.trading.services.common import notice_days
 
 TERMINAL_STAGES = frozenset({DealStage.COMPLETED, DealStage.CANCELLED})
-
-
-def _deal_fact(fact_class: type[DealFact], deal: Deal, *, actor_id: int, **extra: Any) -> DealFact:
-    return fact_class(
-        aggregate="deal",
-        aggregate_id=deal.pk,
-        version=deal.version,
-        deal_id=deal.pk,
-        stage=deal.stage,
-        amount=money(deal.amount),
-        party_org_ids=deal.party_org_ids,
-        broker_user_id=deal.broker_id,
-        actor_user_id=actor_id,
-        title=deal.title,
-        seller_org_id=deal.seller_id,
-        buyer_org_id=deal.buyer_id,
-        transaction_mode=deal.transaction_mode,
-        **extra,
-    )
 
 
 def _audit(
@@ -92,8 +72,7 @@ def deal_open(*, source: str, actor: User, acting_as: str, with_notice: bool = F
         acting_as=acting_as,
         note=source,
     )
-    notice_ends = deal.notice_ends_at.isoformat() if deal.notice_ends_at else None
-    publish(_deal_fact(DealOpened, deal, actor_id=actor.pk, source=source, notice_ends_at=notice_ends))
+    publish(DealOpened.of(deal, actor=actor, source=source))
     return deal
 
 
@@ -162,9 +141,9 @@ def deal_advance(*, deal: Deal, user: User, to: str) -> Deal:
         deal.save()
         _audit(deal, action="advance", from_stage=from_stage, actor=user, acting_as=acting_as)
         if to == DealStage.COMPLETED:
-            publish(_deal_fact(DealCompleted, deal, actor_id=user.pk))
+            publish(DealCompleted.of(deal, actor=user))
         else:
-            publish(_deal_fact(DealAdvanced, deal, actor_id=user.pk, from_stage=from_stage))
+            publish(DealAdvanced.of(deal, actor=user, from_stage=from_stage))
     return deal
 
 
@@ -207,18 +186,7 @@ def deal_register_contract(
             acting_as=acting_as,
             note=registration_number,
         )
-        publish(
-            _deal_fact(
-                DealContractRegistered,
-                deal,
-                actor_id=user.pk,
-                contract_type=contract_type,
-                contract_value=money(contract_value),
-                technology_transaction_value=money(technology_transaction_value),
-                registration_number=registration_number,
-                registered_on=registered_on.isoformat(),
-            )
-        )
+        publish(DealContractRegistered.of(deal, actor=user))
     return deal
 
 
@@ -229,7 +197,7 @@ def _cancel(deal: Deal, *, actor: User, acting_as: str, reason: str) -> Deal:
     deal.bump_version()
     deal.save()
     _audit(deal, action="cancel", from_stage=from_stage, actor=actor, acting_as=acting_as, note=reason)
-    publish(_deal_fact(DealCancelled, deal, actor_id=actor.pk, reason=reason))
+    publish(DealCancelled.of(deal, actor=actor, reason=reason))
     return deal
 
 
@@ -250,7 +218,7 @@ def _deal_change(deal: Deal, *, user: User, acting_as: str, change: str, note: s
     deal.bump_version()
     deal.save()
     _audit(deal, action=change, from_stage=deal.stage, actor=user, acting_as=acting_as, note=note)
-    publish(_deal_fact(DealUpdated, deal, actor_id=user.pk, change=change))
+    publish(DealUpdated.of(deal, actor=user, change=change))
 
 
 def _require_active(deal: Deal) -> None:

@@ -1,7 +1,6 @@
 """Negotiated offers on a listing: make, counter, accept (which opens a deal), decline."""
 
 from decimal import Decimal
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -18,7 +17,6 @@ from market.events.catalogue import (
     OfferAccepted,
     OfferCountered,
     OfferDeclined,
-    OfferFact,
     OfferMade,
 )
 from market.events.publishing import publish
@@ -30,30 +28,11 @@ from market.trading.models import (
     OfferSide,
     OfferStatus,
 )
-from market.trading.services.common import acting_org_id, listing_title, money, published_listing
+from market.trading.services.common import acting_org_id, listing_title, published_listing
 from market.trading.services.deals import deal_open
 
 #: pricing methods of achievements that take offers; patents take offers when they have no asking price (面议)
 NEGOTIABLE = frozenset({PricingMethod.NEGOTIATED, PricingMethod.OPEN_TO_OFFERS})
-
-
-def _offer_fact(fact_class: type[OfferFact], offer: Offer, *, actor: User, **extra: Any) -> OfferFact:
-    return fact_class(
-        aggregate="offer",
-        aggregate_id=offer.pk,
-        version=offer.version,
-        offer_id=offer.pk,
-        listing_kind=offer.listing_kind,
-        listing_id=offer.listing_id,
-        listing_title=offer.title,
-        buyer_org_id=offer.buyer_id,
-        buyer_user_id=offer.buyer_user_id,
-        owner_org_id=offer.owner_id,
-        amount=money(offer.amount),
-        transaction_mode=offer.transaction_mode,
-        actor_user_id=actor.pk,
-        **extra,
-    )
 
 
 def _offer_side(offer: Offer, user: User) -> str:
@@ -112,7 +91,7 @@ def offer_make(
             OfferRound.objects.create(
                 offer=offer, side=OfferSide.BUYER, user=user, amount=amount, message=message
             )
-            publish(_offer_fact(OfferMade, offer, actor=user))
+            publish(OfferMade.of(offer, actor=user))
     except IntegrityError as error:
         raise Conflict(
             _("Your organization already has an open offer on this listing."), code="offer_exists"
@@ -131,7 +110,7 @@ def offer_counter(*, offer: Offer, user: User, amount: Decimal, message: str = "
         offer.bump_version()
         offer.save()
         OfferRound.objects.create(offer=offer, side=side, user=user, amount=amount, message=message)
-        publish(_offer_fact(OfferCountered, offer, actor=user))
+        publish(OfferCountered.of(offer, actor=user))
     return offer
 
 
@@ -168,7 +147,7 @@ def offer_accept(*, offer: Offer, user: User) -> Offer:
             amount=offer.amount,
             transaction_mode=offer.transaction_mode,
         )
-        publish(_offer_fact(OfferAccepted, offer, actor=user, deal_id=deal.pk))
+        publish(OfferAccepted.of(offer, actor=user, deal_id=deal.pk))
     return offer
 
 
@@ -187,14 +166,5 @@ def offer_decline(*, offer: Offer, user: User, reason_code: str, reason_text: st
         offer.declined_by = side
         offer.bump_version()
         offer.save()
-        publish(
-            _offer_fact(
-                OfferDeclined,
-                offer,
-                actor=user,
-                reason_code=reason_code,
-                reason_text=offer.decline_text,
-                declined_by=side,
-            )
-        )
+        publish(OfferDeclined.of(offer, actor=user))
     return offer

@@ -1,7 +1,6 @@
 """Proposals to a demand (揭榜): submit, shortlist, accept (which opens a deal)."""
 
 from decimal import Decimal
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -15,7 +14,6 @@ from market.catalog.models import (
 from market.common.errors import Conflict, Forbidden
 from market.events.catalogue import (
     ProposalAccepted,
-    ProposalFact,
     ProposalShortlisted,
     ProposalSubmitted,
 )
@@ -25,24 +23,8 @@ from market.trading.models import (
     Proposal,
     ProposalStatus,
 )
-from market.trading.services.common import acting_org_id, money
+from market.trading.services.common import acting_org_id
 from market.trading.services.deals import deal_open
-
-
-def _proposal_fact(fact_class: type[ProposalFact], proposal: Proposal, **extra: Any) -> ProposalFact:
-    return fact_class(
-        aggregate="proposal",
-        aggregate_id=proposal.pk,
-        version=proposal.version,
-        proposal_id=proposal.pk,
-        demand_id=proposal.demand_id,
-        demand_title=proposal.demand.title,
-        proposer_org_id=proposal.proposer_id,
-        proposer_user_id=proposal.proposer_user_id,
-        enterprise_org_id=proposal.demand.owner_id,
-        amount=money(proposal.amount),
-        **extra,
-    )
 
 
 def proposal_submit(
@@ -64,7 +46,7 @@ def proposal_submit(
                 amount=amount,
                 transaction_mode=transaction_mode,
             )
-            publish(_proposal_fact(ProposalSubmitted, proposal))
+            publish(ProposalSubmitted.of(proposal))
     except IntegrityError as error:
         raise Conflict(
             _("Your organization already proposed for this demand."), code="proposal_exists"
@@ -88,7 +70,7 @@ def proposal_shortlist(*, proposal: Proposal, user: User) -> Proposal:
         proposal.status = ProposalStatus.SHORTLISTED
         proposal.bump_version()
         proposal.save()
-        publish(_proposal_fact(ProposalShortlisted, proposal))
+        publish(ProposalShortlisted.of(proposal))
     return proposal
 
 
@@ -119,5 +101,5 @@ def proposal_accept(*, proposal: Proposal, user: User) -> Proposal:
             amount=proposal.amount,
             transaction_mode=proposal.transaction_mode,
         )
-        publish(_proposal_fact(ProposalAccepted, proposal, deal_id=deal.pk))
+        publish(ProposalAccepted.of(proposal, deal_id=deal.pk))
     return proposal
