@@ -99,7 +99,7 @@ def _summary(event_class: type[Event]) -> str | None:
 
 
 def _message(event_type: str) -> dict[str, Any]:
-    event_class = EVENT_TYPES[event_type][0]
+    event_class = EVENT_TYPES[event_type]
     history = stored_snapshots(event_type)
     _, aggregate, fact, major = event_type.split(".")
     message: dict[str, Any] = {
