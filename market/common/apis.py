@@ -12,8 +12,14 @@ class RejectInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-def validated(serializer_class: type[Serializer], data: Any, *, partial: bool = False) -> dict[str, Any]:
+def validated(
+    serializer_class: type[Serializer],
+    data: Any,
+    *,
+    partial: bool = False,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The one way an API parses input: the input serializer's validated data, or a 400 naming the fields."""
-    serializer = serializer_class(data=data, partial=partial)
+    serializer = serializer_class(data=data, partial=partial, context=context or {})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)

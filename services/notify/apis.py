@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.accounts.identity import signed_in_user
+from market.common.apis import validated
 from services.notify import selectors, serializers
 from services.notify.models import WebhookEndpoint
 from services.notify.rendering import render_text
@@ -49,18 +50,16 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(self.get_object()).data)
 
     def create(self, request: Request) -> Response:
-        data = serializers.SubscriptionInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        subscription = subscriptions.subscription_create(user=signed_in_user(request), **data.validated_data)
+        data = validated(serializers.SubscriptionInputSerializer, request.data)
+        subscription = subscriptions.subscription_create(user=signed_in_user(request), **data)
         return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         subscription = self.get_object()
-        data = serializers.SubscriptionUpdateSerializer(
-            data=request.data, context={"subscription": subscription}
+        data = validated(
+            serializers.SubscriptionUpdateSerializer, request.data, context={"subscription": subscription}
         )
-        data.is_valid(raise_exception=True)
-        subscription = subscriptions.subscription_update(subscription=subscription, **data.validated_data)
+        subscription = subscriptions.subscription_update(subscription=subscription, **data)
         return Response(self.get_serializer(subscription).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
@@ -111,11 +110,8 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
     @action(detail=False, methods=["post"], pagination_class=None)
     def read_all(self, request: Request) -> Response:
-        data = serializers.MarkReadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        marked = inbox.notifications_mark_read(
-            user=signed_in_user(request), ids=data.validated_data.get("ids")
-        )
+        data = validated(serializers.MarkReadSerializer, request.data)
+        marked = inbox.notifications_mark_read(user=signed_in_user(request), ids=data.get("ids"))
         return Response({"marked": marked})
 
 
@@ -161,9 +157,8 @@ class PreferenceApi(APIView):
 
     @extend_schema(request=serializers.PreferenceSerializer, responses=serializers.PreferenceSerializer)
     def patch(self, request: Request) -> Response:
-        data = serializers.PreferenceSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        preference = subscriptions.preference_update(user=signed_in_user(request), **data.validated_data)
+        data = validated(serializers.PreferenceSerializer, request.data, partial=True)
+        preference = subscriptions.preference_update(user=signed_in_user(request), **data)
         return Response(serializers.PreferenceSerializer(preference).data)
 
 
@@ -179,9 +174,8 @@ class WebhookApi(APIView):
 
     @extend_schema(request=serializers.WebhookInputSerializer, responses=serializers.WebhookOutputSerializer)
     def put(self, request: Request) -> Response:
-        data = serializers.WebhookInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        endpoint = subscriptions.webhook_endpoint_set(user=signed_in_user(request), **data.validated_data)
+        data = validated(serializers.WebhookInputSerializer, request.data)
+        endpoint = subscriptions.webhook_endpoint_set(user=signed_in_user(request), **data)
         return Response(serializers.WebhookOutputSerializer(endpoint).data)
 
     @extend_schema(responses={204: None})
