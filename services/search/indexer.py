@@ -4,7 +4,7 @@
   (409), which here means "already indexed or superseded" and counts as done. Replays and out-of-order
   duplicates therefore never overwrite newer data, and no inbox rows are needed.
 - A listing that is not published any more becomes a versioned tombstone (see documents.tombstone_build).
-- Offsets are committed by the consumer kit's batch mode only after the batch's bulk requests succeeded. The
+- Offsets are committed only after the bulk requests of the records' batch succeeded. The
   engine unreachable, timing out, overloaded (429) or failing (5xx), in the whole request or in an item,
   is a dependency outage (`transient_errors`): the batch is retried (idempotently) until the engine is back,
   and nothing is dead-lettered. A document the engine refuses as malformed (HTTP 400) can never succeed:
@@ -21,7 +21,8 @@ from elastic_transport import ConnectionError, ConnectionTimeout, ObjectApiRespo
 from elasticsearch import ApiError
 
 from market.events.catalogue import EVENT_TYPES, TOPICS, ListingFact
-from services.common.consumer import ConsumerSpec, PermanentError, ReceivedEvent
+from services.common.consumer import ConsumerSpec, PermanentError, ReceivedEvent, decode
+from services.common.steps import Messages, run_task_in_thread
 from services.search.documents import action_build
 from services.search.indexes import KINDS, client, indexes_ensure
 
@@ -124,18 +125,17 @@ class Indexer:
             refused += pending.result()
         return refused
 
-    def handle(self, event: ReceivedEvent) -> None:
-        """Per-message form (the kit's default path and tests): a refused document is a PermanentError."""
-        for _event, error in self.handle_batch([event]):
-            raise error
+    def index(self, messages: Messages) -> Messages:
+        """The step in a thread: a poll's events indexed; those the engine refuses for good, refused."""
+        refused = {id(event): error for event, error in self.handle_batch([m.value for m in messages])}
+        return [m.refuse(refused[id(m.value)]) if id(m.value) in refused else m for m in messages]
 
 
 INDEXER = Indexer()
 SPEC = ConsumerSpec(
     name="search",
     topics=tuple(TOPICS[kind] for kind in KINDS),
-    handle=INDEXER.handle,
-    handle_batch=INDEXER.handle_batch,
+    steps=(decode, run_task_in_thread(INDEXER.index)),
     max_poll_records=2000,
     transient_errors=(EngineUnavailable, ConnectionError, ConnectionTimeout),
 )
