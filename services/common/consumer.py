@@ -5,7 +5,7 @@ commit); the runner polls records and feeds each poll to the chain. The steps th
 poison records, and how failures are retried are in services.common.steps. The chains of today:
 
     audit, notify: decode → deduplicate(handler)
-    search:        decode → index a poll's events in a thread (overlapping the next poll)
+    search:        decode → batch(500) → build documents → bulk request in a thread (pipelined)
 
 - decode (and validate): CloudEvents binary mode through the `cloudevents` SDK, JSON data; the type must be
   one the core publishes and `data` must match its current JSON Schema (`event_decode`). A record that fails

@@ -86,11 +86,11 @@ class Stopped(Exception):
     committed, so read again after the restart)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Message(Generic[T]):
     """One record on its way through the chain, and what the steps so far made of it. Steps never change a
     message, they make a new one (`replace`, `refuse`): not frozen only because a frozen data class takes
-    four times as long to make, once per record and step."""
+    four times as long to make, once per record and step. Equal only to itself (a dict key by identity)."""
 
     record: ConsumerRecord
     value: T
@@ -359,8 +359,9 @@ class RunTaskInThread(Link):
         """Forward finished lists in order; one whose work was stopped stays at the head (Stopped), so
         nothing after it is ever committed."""
         while self._pending and (wait or self._pending[0].done()):
-            self.forward(self._pending[0].result())
+            messages = self._pending[0].result()
             self._pending.popleft()
+            self.forward(messages)
 
     def poll(self) -> None:
         self._hand_on(wait=False)
