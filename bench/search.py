@@ -1,7 +1,8 @@
 """Search service benchmark, every figure against a baseline measured in the same run:
 
-- indexer throughput (Kafka → `run_consumer search` batch mode → Elasticsearch) vs. the official client's
-  `helpers.bulk` of the same documents (goal >= 0.8x);
+- indexer throughput (Kafka → `run_consumer search`'s steps, its bulk step pipelined → Elasticsearch) vs. the
+  official client's `helpers.bulk` of the same documents (goal >= 0.9x at 100,000 documents, >= 0.8x in
+  `--quick`);
 - end-to-end freshness from an API write (a reviewer approves a patent) to visible in /api/v1/search/, at
   50 writes/s, with the relay and the indexer as processes (p50, p99; goal: p99 <= refresh interval + 0.5 s),
   split into its stages: outbox to Kafka (the relay), and visible to a bare engine query (relay, indexer and
@@ -465,7 +466,8 @@ def main() -> None:
         client().indices.refresh(index=all_aliases())
         figures.update(api_vs_raw("small", rounds=3 if args.quick else 20))
         figures.update(freshness(running, seconds=4 if args.quick else 20))
-    figures["goal_indexer_ge_0_8"] = figures["indexer_vs_helpers_bulk"] >= 0.8
+    goal, label = (0.8, "0_8") if args.quick else (0.9, "0_9")
+    figures[f"goal_indexer_ge_{label}"] = figures["indexer_vs_helpers_bulk"] >= goal
     figures["goal_small_api_le_1_3"] = figures["small_api_vs_raw"] <= 1.3
     p99 = figures["freshness_p99_s"]
     figures["goal_freshness_p99_le_1_5_s"] = p99 is not None and p99 <= 1.5

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from market.events.catalogue import TOPICS
 from services.audit.models import AuditEntry
-from services.common.consumer import ConsumerSpec, ReceivedEvent
+from services.common.consumer import ConsumerSpec, ReceivedEvent, decode, deduplicate
 
 
 def audit_record(event: ReceivedEvent) -> None:
@@ -21,4 +21,6 @@ def audit_record(event: ReceivedEvent) -> None:
     )
 
 
-SPEC = ConsumerSpec(name="audit", topics=tuple(sorted(set(TOPICS.values()))), handle=audit_record)
+SPEC = ConsumerSpec(
+    name="audit", topics=tuple(sorted(set(TOPICS.values()))), steps=(decode, deduplicate(audit_record))
+)

@@ -1,43 +1,39 @@
-"""A consumer as a small pipeline: decode → validate → de-duplicate → handle → commit.
+"""A consumer is a chain of small steps: decode → validate → de-duplicate → handle → dead-letter → commit.
 
-- decode: CloudEvents binary mode through the `cloudevents` SDK; JSON data.
-- validate: the type must be one the core publishes and `data` must match its current JSON Schema.
-- de-duplicate: the handler runs in one database transaction with the inbox row of its `ce_id`, so a
-  redelivered message has no second effect.
-- failures, in two kinds (in the manner of arroyo's MessageRejected / InvalidMessage):
-  - a dependency failing (the database, Kafka, the network, whatever a spec adds as `transient_errors`, e.g.
-    the search engine): wait and retry with capped exponential backoff, for as long as it takes, never
-    dead-letter. The process does not exit however long the outage lasts: a restart would not bring the
-    dependency back, and a crash-looping worker hides the cause. It keeps its health file fresh (it is alive,
-    waiting) and shows the outage in `consumer_dependency_wait_seconds`, which is what alerts should watch.
-  - the record failing: one that can never succeed (undecodable, unknown type, schema violation,
-    `PermanentError` from the handler) at once, any other handler error after `CONSUMER_MAX_RECORD_ATTEMPTS`
-    attempts of that same record, goes to `<topic>.dlq` with its original topic, partition, offset and the
-    error in headers, and the consumer moves on to the next record.
-- commit: offsets are committed manually, only for messages whose work is durable, with the event id of the
-  last record as the commit's metadata. On each new assignment the runner checks that the log still holds that
-  event just below the committed offset: a broker that lost acknowledged records gives their offsets to new
-  events, and resuming at the old committed offset would skip those silently. When the log was rewritten,
-  the partition is read again from its beginning (handlers are idempotent). Lost records themselves are
-  found by the reconciler (services.audit.reconcile).
-- liveness: a health file is touched on every loop; metrics count outcomes per consumer.
-- batch mode (a spec with `handle_batch`): all records of one poll go to the handler at once, with no inbox
-  rows, so the handler must be idempotent by itself (e.g. external versions in Elasticsearch). The next poll
-  overlaps the handling of the current batch; a batch's offsets are committed only after its handler
-  succeeded, and batches are handled strictly in order. A batch the handler keeps failing on is not
-  dead-lettered whole: it is retried once, then split in halves (each settled in order, recursively), so
-  only the poison record(s) reach the dead-letter topic.
+A consumer declares its steps in its ConsumerSpec (the kit ends every chain with dead-lettering and the
+commit); the runner polls records and feeds each poll to the chain. The steps themselves, back-pressure vs.
+poison records, and how failures are retried are in services.common.steps. The chains of today:
+
+    audit, notify: decode → deduplicate(handler)
+    search:        decode → batch(500) → build documents → bulk request in a thread (pipelined)
+
+- decode (and validate): CloudEvents binary mode through the `cloudevents` SDK, JSON data; the type must be
+  one the core publishes and `data` must match its current JSON Schema (`event_decode`). A record that fails
+  is refused (dead-lettered) at once.
+- de-duplicate + handle: the handler runs in one database transaction with the inbox row of its `ce_id`, so a
+  redelivered message has no second effect. A consumer without inbox rows (search) is idempotent by itself.
+- dead-letter: a refused record goes to `<topic>.dlq` with its original topic, partition, offset and the error
+  in headers, and the consumer moves on to the next record (`dead_letters replay` puts it back).
+- commit: offsets are committed manually, only for messages whose work is durable, in order, with the event
+  id of the last record as the commit's metadata. On each new assignment the runner checks that the log
+  still holds that event just below the committed offset: a broker that lost acknowledged records gives
+  their offsets to new events, and resuming at the old committed offset would skip those silently. When the
+  log was rewritten, the partition is read again from its beginning (handlers are idempotent). Lost records
+  themselves are found by the reconciler (services.audit.reconcile).
+- liveness: a health file is touched on every loop and while waiting; metrics count outcomes per consumer.
+- while work is in flight (a step with a thread), polls are short, so its commit does not wait out a long
+  poll; the next poll's records wait (back-pressure) until the chain can take them.
 - idle back-off (`CONSUMER_IDLE_BACKOFF_MS`, 0 = off): after empty polls the runner sleeps (10 ms, doubling up
   to the setting) before fetching again, interruptibly. A broker that answers empty fetches at once (the local
-  stand-in) otherwise costs a third of a core per idle consumer; the added latency is at most the setting."""
+  stand-in) otherwise costs a third of a core per idle consumer; the added latency is at most the setting.
+- stop (SIGTERM): the work in hand is finished or abandoned (never half-committed), what is durable is
+  committed, and `run` returns 0."""
 
 import logging
 import random
 import threading
 import time
-from collections import Counter as Outcomes
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, partial
@@ -48,55 +44,49 @@ import orjson
 from cloudevents.v1.exceptions import GenericException as CloudEventError
 from cloudevents.v1.kafka import KafkaMessage, from_binary
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import transaction
 from jsonschema_rs import Draft202012Validator
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter
 
 from market.events.catalogue import EVENT_TYPES
 from market.events.schemas import payload_schema
 from services.common.models import HandledMessage
+from services.common.steps import (
+    HEALTH_TOUCH_SECONDS,
+    Commit,
+    Context,
+    DeadLetter,
+    Message,
+    MessageRejected,
+    PermanentError,
+    RunTask,
+    Step,
+    StepFactory,
+    Stopped,
+    event_id,
+    run_task,
+)
 
 logger = logging.getLogger(__name__)
 
-MESSAGES = Counter(
-    "consumer_messages_total", "Messages seen by a consumer, by outcome", ["consumer", "outcome"]
-)
 REWINDS = Counter(
     "consumer_rewinds_total",
     "Partitions read again from the beginning because the log under the committed offset was rewritten",
     ["consumer"],
 )
-DEPENDENCY_WAIT = Gauge(
-    "consumer_dependency_wait_seconds",
-    "How long a consumer has been waiting for a failing dependency (0: none is failing)",
-    ["consumer"],
-)
 DLQ_SUFFIX = ".dlq"
-#: batch mode: how long a poll may block while a batch is being handled (bounds the delay of its commit)
+#: how long a poll may block while work is in flight (bounds the delay of its commit)
 IN_FLIGHT_POLL_MS = 20
+#: how long the runner waits before submitting records the chain pushed back
+BACKPRESSURE_WAIT_SECONDS = 0.005
 #: idle back-off: the first wait after an empty poll, and how long each poll while idle may block (not at all:
 #: it takes what the client's network thread fetched during the wait, and sends the next fetch)
 IDLE_FIRST_WAIT_MS = 10
 IDLE_POLL_MS = 0
-#: how often a waiting consumer touches its health file (the liveness probe must see it alive)
-HEALTH_TOUCH_SECONDS = 1.0
-#: batch mode: attempts of a whole batch (or a part of it) before it is split in halves
-BATCH_ATTEMPTS = 2
-#: failures of a dependency, not of the record (TimeoutError and ConnectionError are OSErrors)
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    KafkaError,
-    OSError,
-)
-
-
-class PermanentError(Exception):
-    """Raised by a handler for a message that will never succeed, however often it is retried."""
 
 
 @dataclass(frozen=True)
@@ -115,19 +105,17 @@ class ReceivedEvent:
 
 
 Handler = Callable[[ReceivedEvent], None]
-#: handles a whole poll; returns the events it refuses for good (with why), which go to the dead-letter topic
-BatchHandler = Callable[[list[ReceivedEvent]], list[tuple[ReceivedEvent, Exception]]]
 
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """What a worker is: a name (its consumer group and inbox namespace), the topics it reads, its handler."""
+    """What a worker is: a name (its consumer group and inbox namespace), the topics it reads, and its steps:
+    what becomes of each record, in order (the kit adds dead-lettering and the commit at the end)."""
 
     name: str
     topics: tuple[str, ...]
-    handle: Handler
-    handle_batch: BatchHandler | None = None
-    #: records per poll in batch mode (bigger batches mean fewer, larger bulk requests)
+    steps: tuple[StepFactory, ...]
+    #: records per poll (bigger polls mean fewer, larger bulk requests)
     max_poll_records: int | None = None
     #: errors of this consumer's own dependencies (e.g. the search engine unreachable), waited out like
     #: INFRASTRUCTURE_ERRORS instead of counting against the record
@@ -137,18 +125,6 @@ class ConsumerSpec:
 def backoff_seconds(attempt: int, *, base: float = 0.1, cap: float = 5.0) -> float:
     """Capped exponential backoff with 10 % jitter (so restarted replicas do not retry in step)."""
     return min(cap, base * 2 ** max(attempt - 1, 0)) * random.uniform(1.0, 1.1)
-
-
-def _event_id(record: ConsumerRecord) -> str:
-    return next(
-        (value.decode(errors="replace") for name, value in record.headers or [] if name == "ce_id"), ""
-    )
-
-
-def _position_after(record: ConsumerRecord) -> OffsetAndMetadata:
-    """The offset to commit once `record` is durable, with the record's event id as the commit's metadata: the
-    fingerprint that tells, on the next assignment, whether the log under the offset is still the same."""
-    return OffsetAndMetadata(record.offset + 1, _event_id(record), -1)
 
 
 def _log_rewritten(probe: KafkaConsumer, partition: TopicPartition, committed: OffsetAndMetadata) -> bool:
@@ -164,7 +140,7 @@ def _log_rewritten(probe: KafkaConsumer, partition: TopicPartition, committed: O
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         for record in probe.poll(timeout_ms=500).get(partition, []):
-            return _event_id(record) != committed.metadata
+            return event_id(record) != committed.metadata
     return False  # unreadable now: keep the committed position
 
 
@@ -213,6 +189,35 @@ def event_decode(record: ConsumerRecord) -> ReceivedEvent:
     )
 
 
+def _decoded(message: Message[ConsumerRecord]) -> Message[ReceivedEvent]:
+    return message.replace(event_decode(message.value))
+
+
+#: the first step of every consumer: a record becomes a ReceivedEvent, or is refused (dead-lettered) at once
+decode: StepFactory = run_task(_decoded)
+
+
+def _handle_once(consumer: str, handle: Handler, message: Message[ReceivedEvent]) -> Message[ReceivedEvent]:
+    """Run the handler with the inbox row in one transaction; a message already handled is a duplicate."""
+    event = message.value
+    with transaction.atomic():
+        _row, created = HandledMessage.objects.get_or_create(
+            consumer=consumer, event_id=event.id, defaults={"event_type": event.type}
+        )
+        if created:
+            handle(event)
+    return message if created else message.replace(event, outcome="duplicate")
+
+
+def deduplicate(handle: Handler) -> StepFactory:
+    """De-duplicate and handle: `handle` runs once per event id, in one transaction with its inbox row."""
+
+    def build(context: Context, next_step: Step) -> Step:
+        return RunTask(context, next_step, function=partial(_handle_once, context.consumer, handle))
+
+    return build
+
+
 @dataclass
 class ConsumerRunner:
     spec: ConsumerSpec
@@ -234,6 +239,7 @@ class ConsumerRunner:
     _consumer: KafkaConsumer | None = None
     _producer: KafkaProducer | None = None
     _idle_wait_ms: int = 0
+    _touched_at: float = 0.0
     #: assigned partitions whose committed position was checked against the log (see `_log_rewritten`)
     _checked: set[TopicPartition] = field(default_factory=set)
 
@@ -277,7 +283,7 @@ class ConsumerRunner:
             )
         return self._producer
 
-    def _dead_letter(self, record: ConsumerRecord, error: Exception) -> None:
+    def dead_letter(self, record: ConsumerRecord, error: Exception) -> None:
         headers = [(name, value) for name, value in (record.headers or []) if not name.startswith("dlq_")]
         headers += [
             ("dlq_original_topic", record.topic.encode()),
@@ -292,157 +298,24 @@ class ConsumerRunner:
         future.get(timeout=30)
         logger.warning("dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, error)
 
-    def _handle_once(self, event: ReceivedEvent) -> bool:
-        """Run the handler with the inbox row in one transaction; False when it was already handled."""
-        with transaction.atomic():
-            _row, created = HandledMessage.objects.get_or_create(
-                consumer=self.spec.name, event_id=event.id, defaults={"event_type": event.type}
-            )
-            if created:
-                self.spec.handle(event)
-        return created
-
-    def _attempt(self, records: list[ConsumerRecord]) -> Outcomes:
-        """One try at making a single record durable: handled, duplicate or dead-lettered."""
-        (record,) = records
-        try:
-            event = event_decode(record)
-            return Outcomes({"handled" if self._handle_once(event) else "duplicate": 1})
-        except PermanentError as error:
-            self._dead_letter(record, error)
-            return Outcomes({"dead_lettered": 1})
-
-    def _dead_letter_outcome(self, error: Exception, records: list[ConsumerRecord]) -> Outcomes:
-        self._dead_letter(records[0], error)
-        return Outcomes({"dead_lettered": 1})
-
-    def infrastructure_failure(self, error: BaseException) -> bool:
-        """A dependency failed, not the record: the error, or one it was raised from, is a transient type."""
-        transient = INFRASTRUCTURE_ERRORS + self.spec.transient_errors
-        cause: BaseException | None = error
-        while cause is not None:
-            if isinstance(cause, transient):
-                return True
-            cause = cause.__cause__
-        return False
-
-    def _pause(self, seconds: float, stop: threading.Event) -> None:
-        """Wait (interruptibly), keeping the health file fresh: a waiting consumer is alive."""
-        deadline = time.monotonic() + seconds
-        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+    def _touch(self) -> None:
+        """Touch the health file: alive (working, or waiting for a dependency)."""
+        if time.monotonic() - self._touched_at >= HEALTH_TOUCH_SECONDS:
             self.health_file.touch()  # type: ignore[union-attr]
-            stop.wait(min(left, HEALTH_TOUCH_SECONDS))
+            self._touched_at = time.monotonic()
 
-    def _settle(
-        self,
-        records: list[ConsumerRecord],
-        attempt: Callable[[list[ConsumerRecord]], Outcomes],
-        what: str,
-        stop: threading.Event,
-    ) -> Outcomes | None:
-        """Repeat `attempt` on `records` until they are durable; None when `stop` came first.
-
-        A dependency failing is waited out (capped backoff, unbounded). A handler failure counts against the
-        records: a single record is dead-lettered with the error after `max_record_attempts`; a batch is
-        retried BATCH_ATTEMPTS times, then split in halves that are settled in order, down to the record."""
-        failures = 0
-        outage_started: float | None = None
-        outage_failures = 0
-        limit = (
-            self.max_record_attempts if len(records) == 1 else min(BATCH_ATTEMPTS, self.max_record_attempts)
-        )
-        try:
-            while not stop.is_set():
-                try:
-                    return attempt(records)
-                except Exception as error:
-                    close_old_connections()  # a broken database connection is replaced on the next try
-                    MESSAGES.labels(self.spec.name, "failed").inc()
-                    if self.infrastructure_failure(error):
-                        outage_failures += 1
-                        outage_started = outage_started or time.monotonic()
-                        waited = time.monotonic() - outage_started
-                        DEPENDENCY_WAIT.labels(self.spec.name).set(waited)
-                        logger.warning(
-                            "%s: a dependency failed on %s (%r); waiting for it (%.0f s so far)",
-                            self.spec.name,
-                            what,
-                            error,
-                            waited,
-                        )
-                        self._pause(self.retry_wait(outage_failures), stop)
-                        continue
-                    failures += 1
-                    logger.exception(
-                        "%s failed on %s (attempt %s of %s)", self.spec.name, what, failures, limit
-                    )
-                    if failures < limit:
-                        self._pause(self.retry_wait(failures), stop)
-                    elif len(records) > 1:
-                        return self._settle_halves(records, attempt, stop)
-                    else:  # from now on, only the dead-lettering itself is attempted
-                        attempt = partial(self._dead_letter_outcome, error)
-
-            return None
-        finally:
-            DEPENDENCY_WAIT.labels(self.spec.name).set(0)
-
-    def _settle_halves(
-        self,
-        records: list[ConsumerRecord],
-        attempt: Callable[[list[ConsumerRecord]], Outcomes],
-        stop: threading.Event,
-    ) -> Outcomes | None:
-        outcomes: Outcomes[str] = Outcomes()
-        middle = len(records) // 2
-        for part in (records[:middle], records[middle:]):
-            settled = self._settle(part, attempt, self._describe(part), stop)
-            if settled is None:
-                return None
-            outcomes += settled
-        return outcomes
-
-    @staticmethod
-    def _describe(records: list[ConsumerRecord]) -> str:
-        if len(records) == 1:
-            return f"{records[0].topic}[{records[0].partition}]@{records[0].offset}"
-        return f"a batch of {len(records)} records"
-
-    def _until_durable(self, records: list[ConsumerRecord], stop: threading.Event) -> bool:
-        """Settle `records` and count their outcomes; False when the runner must stop first (SIGTERM)."""
-        attempt = self._attempt_batch if self.spec.handle_batch is not None else self._attempt
-        outcomes = self._settle(records, attempt, self._describe(records), stop)
-        if outcomes is None:
-            return False
-        for outcome, count in outcomes.items():
-            if count:
-                MESSAGES.labels(self.spec.name, outcome).inc(count)
-        return True
-
-    def _attempt_batch(self, records: list[ConsumerRecord]) -> Outcomes:
-        """One try at a whole batch: decode, hand the valid events over, dead-letter what can never succeed.
-        Repeating it after a failure is safe because batch handlers are idempotent."""
-        rejected: list[tuple[ConsumerRecord, Exception]] = []
-        events: list[ReceivedEvent] = []
-        by_position: dict[tuple[str, int, int], ConsumerRecord] = {}
-        for record in records:
-            try:
-                events.append(event_decode(record))
-                by_position[(record.topic, record.partition, record.offset)] = record
-            except PermanentError as error:
-                rejected.append((record, error))
-        refused = self.spec.handle_batch(events) if events else []  # type: ignore[misc]
-        rejected += [
-            (by_position[(event.topic, event.partition, event.offset)], error) for event, error in refused
-        ]
-        for record, reason in rejected:
-            self._dead_letter(record, reason)
-        return Outcomes({"handled": len(events) - len(refused), "dead_lettered": len(rejected)})
+    def _chain_build(self, context: Context) -> tuple[Step, Commit]:
+        """The spec's steps, then DeadLetter and Commit; returns the first step and the last."""
+        commit = Commit(self._commit, self.spec.name)
+        chain: Step = DeadLetter(context, commit, send=self.dead_letter)
+        for factory in reversed(self.spec.steps):
+            chain = factory(context, chain)
+        return chain, commit
 
     def _poll(
-        self, timeout_ms: int, stop: threading.Event, *, idle: bool = True
+        self, timeout_ms: int, context: Context, *, idle: bool = True
     ) -> dict[TopicPartition, list[ConsumerRecord]]:
-        """Poll; with the idle back-off on, an empty answer (while `idle`: no batch in flight) is followed by
+        """Poll; with the idle back-off on, an empty answer (while `idle`: no work in flight) is followed by
         a wait (doubling up to `idle_backoff_ms`), and polls while idle do not block: on a broker that
         answers empty fetches at once, a long poll is a busy loop."""
         if self._idle_wait_ms and self._group_settled():
@@ -452,7 +325,7 @@ class ConsumerRunner:
             self._idle_wait_ms = 0
             return polled
         self._idle_wait_ms = min(self.idle_backoff_ms, max(IDLE_FIRST_WAIT_MS, self._idle_wait_ms * 2))
-        self._pause(self._idle_wait_ms / 1000, stop)
+        context.pause(self._idle_wait_ms / 1000)
         return polled
 
     def _group_settled(self) -> bool:
@@ -507,64 +380,47 @@ class ConsumerRunner:
                 probe.close()
         return polled
 
-    def _run_batches(self, stop: threading.Event) -> int:
-        """Batch mode: poll batch N+1 while a worker thread handles batch N; commit N's offsets as soon as
-        its handler succeeded, then hand N+1 over. At most one batch is in flight, so order is kept. While
-        a batch is in flight and nothing new has come, polls are short, so its commit does not wait out a
-        long poll."""
-        self._consumer = self._consumer_build()
-        healthy = True
-        in_flight: tuple[Future[bool], dict[TopicPartition, OffsetAndMetadata]] | None = None
-        polled: dict[TopicPartition, list[ConsumerRecord]] = {}
-        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"consumer-{self.spec.name}")
-        try:
-            while healthy and not stop.is_set():
-                self.health_file.touch()  # type: ignore[union-attr]
-                if not polled:
-                    timeout = self.poll_timeout_ms if in_flight is None else IN_FLIGHT_POLL_MS
-                    polled = self._poll(timeout, stop, idle=in_flight is None)
-                if in_flight is not None and (polled or in_flight[0].done()):
-                    healthy = in_flight[0].result()
-                    if healthy:
-                        self._commit(in_flight[1])
-                    in_flight = None
-                if healthy and in_flight is None and polled and not stop.is_set():
-                    offsets = {
-                        partition: _position_after(records[-1]) for partition, records in polled.items()
-                    }
-                    records = [record for batch in polled.values() for record in batch]
-                    in_flight = (worker.submit(self._until_durable, records, stop), offsets)
-                    polled = {}
-            if in_flight is not None and in_flight[0].result():
-                self._commit(in_flight[1])
-        finally:
-            worker.shutdown(wait=True)
-            self.close()
-        return 0
-
     def run(self, stop: threading.Event) -> int:
-        """Consume until `stop` is set (exit code 0). Offsets are committed after each polled batch, for the
-        records that were made durable."""
-        if self.spec.handle_batch is not None:
-            return self._run_batches(stop)
+        """Consume until `stop` is set (exit code 0): each poll's records go to the chain; records the chain
+        pushes back (back-pressure) are held and submitted again, and nothing new is polled meanwhile."""
+        context = Context(
+            consumer=self.spec.name,
+            stop=stop,
+            max_record_attempts=self.max_record_attempts,
+            retry_wait=self.retry_wait,
+            transient_errors=self.spec.transient_errors,
+            alive=self._touch,
+        )
         self._consumer = self._consumer_build()
-        healthy = True
+        chain, commit = self._chain_build(context)
+        held: list[Message[Any]] = []
+        submitted = 0
         try:
-            while healthy and not stop.is_set():
-                self.health_file.touch()  # type: ignore[union-attr]
-                done: dict[TopicPartition, OffsetAndMetadata] = {}
-                for partition, records in self._poll(self.poll_timeout_ms, stop).items():
-                    for record in records:
-                        healthy = not stop.is_set() and self._until_durable([record], stop)
-                        if not healthy:
-                            break
-                        done[partition] = _position_after(record)
-                    if not healthy:
-                        break
-                if done:
-                    self._commit(done)
+            while not stop.is_set():
+                self._touch()
+                if not held:
+                    busy = submitted > commit.settled
+                    timeout = IN_FLIGHT_POLL_MS if busy else self.poll_timeout_ms
+                    polled = self._poll(timeout, context, idle=not busy)
+                    held = [Message(record, record) for records in polled.values() for record in records]
+                if held:
+                    try:
+                        chain.submit(held)
+                        submitted += len(held)
+                        held = []
+                    except MessageRejected:
+                        stop.wait(BACKPRESSURE_WAIT_SECONDS)
+                chain.poll()
+        except Stopped:
+            pass
+        except BaseException:
+            stop.set()  # a crashed runner gives up its retries (its thread steps must end for it to exit)
+            raise
         finally:
-            self.close()
+            try:
+                chain.join()
+            finally:
+                self.close()
         return 0
 
     def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from market.accounts.models import User
 from market.catalog.models import Patent
 from market.events.catalogue import TOPICS
-from services.common.consumer import ConsumerSpec, ReceivedEvent
+from services.common.consumer import ConsumerSpec, ReceivedEvent, decode, deduplicate
 from services.notify.matching import candidates, listing_facts, matching_subscriptions
 from services.notify.models import Subscription, SubscriptionKind
 from services.notify.rendering import public_link
@@ -263,5 +263,5 @@ def notify_handle(event: ReceivedEvent) -> None:
 SPEC = ConsumerSpec(
     name="notify",
     topics=tuple(sorted({TOPICS[kind] for kind in LISTING_KINDS} | {TRADING_TOPIC})),
-    handle=notify_handle,
+    steps=(decode, deduplicate(notify_handle)),
 )

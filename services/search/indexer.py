@@ -1,19 +1,24 @@
 """The search indexer (`manage.py run_consumer search`): listing events → documents → bulk requests.
 
+Its steps: decode → batch(BULK_CHUNK) → build the documents → bulk request in a thread. The bulk step's thread
+sends one batch while the runner's thread builds the next batch's documents (jieba segmentation is CPU work),
+also across polls: the engine and the segmentation overlap all the time, not only inside one poll. Up to two
+batches wait for the thread, so the next request starts the moment one ends.
+
 - The aggregate version is the external version: Elasticsearch refuses anything not newer than what it holds
   (409), which here means "already indexed or superseded" and counts as done. Replays and out-of-order
   duplicates therefore never overwrite newer data, and no inbox rows are needed.
 - A listing that is not published any more becomes a versioned tombstone (see documents.tombstone_build).
-- Offsets are committed by the consumer kit's batch mode only after the batch's bulk requests succeeded. The
-  engine unreachable, timing out, overloaded (429) or failing (5xx), in the whole request or in an item,
-  is a dependency outage (`transient_errors`): the batch is retried (idempotently) until the engine is back,
-  and nothing is dead-lettered. A document the engine refuses as malformed (HTTP 400) can never succeed:
-  that event is dead-lettered; any other error is the handler's, which the kit narrows down to the record
-  by splitting the batch."""
+- Offsets are committed only after the bulk request of the records' batch succeeded, and batches are sent
+  and committed strictly in order (one thread), so pipelining never commits past a record that is not in
+  the index. The engine unreachable, timing out, overloaded (429) or failing (5xx), in the whole request or
+  in an item, is a dependency outage (`transient_errors`): the batch is retried (idempotently) until the
+  engine is back, the batches behind it wait (back-pressure), and nothing is dead-lettered. A document the
+  engine refuses as malformed (HTTP 400) can never succeed: that event is dead-lettered; any other error is
+  the step's, which the kit narrows down to the record by splitting the batch."""
 
 import logging
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +26,8 @@ from elastic_transport import ConnectionError, ConnectionTimeout, ObjectApiRespo
 from elasticsearch import ApiError
 
 from market.events.catalogue import EVENT_TYPES, TOPICS, ListingFact
-from services.common.consumer import ConsumerSpec, PermanentError, ReceivedEvent
+from services.common.consumer import ConsumerSpec, PermanentError, ReceivedEvent, decode
+from services.common.steps import Message, Messages, batch, run_task, run_task_in_thread
 from services.search.documents import action_build
 from services.search.indexes import KINDS, client, indexes_ensure
 
@@ -87,56 +93,41 @@ def bulk_send(
     return refused
 
 
+def document_action(message: Message[ReceivedEvent]) -> Message[dict[str, Any] | None]:
+    """The build step: an event's bulk action (None: the event does not concern search). Segmentation with
+    jieba is CPU work; it runs on the runner's thread while the bulk step's thread waits for the engine."""
+    return message.replace(listing_event_action(message.value.type, message.value.data))
+
+
 class Indexer:
-    """Builds documents (jieba segmentation is CPU work) for one chunk while the previous chunk's bulk
-    request is in flight, so segmentation and the engine overlap."""
+    """The bulk step: one batch's actions as one bulk request."""
 
     def __init__(self) -> None:
         self._ready_for: str | None = None
-        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-bulk")
 
-    def handle_batch(self, events: list[ReceivedEvent]) -> list[tuple[ReceivedEvent, Exception]]:
+    def bulk(self, messages: Messages) -> Messages:
+        """Send the batch's actions; a message whose document the engine refuses for good (HTTP 400) is
+        refused. The index aliases are checked once per engine, and again after any failure."""
         target = f"{settings.ELASTICSEARCH_URL} {settings.SEARCH_INDEX_PREFIX}"
+        indexed = [message for message in messages if message.value is not None]
         try:
             if self._ready_for != target:
                 indexes_ensure()
                 self._ready_for = target
-            return self._index(events)
+            refused = dict(bulk_send([message.value for message in indexed], indexed)) if indexed else {}
         except Exception as error:
             self._ready_for = None  # the aliases may be gone (a fresh cluster): check again on the retry
             if isinstance(error, ApiError) and (error.status_code == 429 or error.status_code >= 500):
                 raise EngineUnavailable(f"the engine answered HTTP {error.status_code}") from error
             raise
-
-    def _index(self, events: list[ReceivedEvent]) -> list[tuple[ReceivedEvent, Exception]]:
-        refused: list[tuple[ReceivedEvent, Exception]] = []
-        pending = None
-        for start in range(0, len(events), BULK_CHUNK):
-            actions, owners = [], []
-            for event in events[start : start + BULK_CHUNK]:
-                action = listing_event_action(event.type, event.data)
-                if action is not None:
-                    actions.append(action)
-                    owners.append(event)
-            if pending is not None:
-                refused += pending.result()
-            pending = self._sender.submit(bulk_send, actions, owners) if actions else None
-        if pending is not None:
-            refused += pending.result()
-        return refused
-
-    def handle(self, event: ReceivedEvent) -> None:
-        """Per-message form (the kit's default path and tests): a refused document is a PermanentError."""
-        for _event, error in self.handle_batch([event]):
-            raise error
+        return [message.refuse(refused[message]) if message in refused else message for message in messages]
 
 
 INDEXER = Indexer()
 SPEC = ConsumerSpec(
     name="search",
     topics=tuple(TOPICS[kind] for kind in KINDS),
-    handle=INDEXER.handle,
-    handle_batch=INDEXER.handle_batch,
+    steps=(decode, batch(BULK_CHUNK), run_task(document_action), run_task_in_thread(INDEXER.bulk)),
     max_poll_records=2000,
     transient_errors=(EngineUnavailable, ConnectionError, ConnectionTimeout),
 )

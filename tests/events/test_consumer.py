@@ -17,9 +17,10 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from market.events.models import OutboxEvent
 from services.audit.consumer import SPEC as AUDIT
 from services.audit.models import AuditEntry
-from services.common.consumer import ConsumerSpec
+from services.common.consumer import ConsumerSpec, decode, deduplicate
 from services.common.dead_letters import dead_letters_read, dead_letters_replay
 from services.common.models import HandledMessage
+from services.common.steps import run_task_in_thread
 from tests import factories
 from tests.events.kit import consumer_loop, consumer_process, relay_all, running
 from tests.waiting import wait_until
@@ -122,7 +123,7 @@ def test_a_handler_that_keeps_failing_on_one_record_dead_letters_it_and_goes_on(
             raise RuntimeError("a bug in the handler")
         handled.append(event.id)
 
-    spec = ConsumerSpec(name="broken", topics=("market.patents",), handle=broken_on_one)
+    spec = ConsumerSpec(name="broken", topics=("market.patents",), steps=(decode, deduplicate(broken_on_one)))
     with running(consumer_loop, broker, spec, max_record_attempts=4, retry_wait=lambda _n: 0.01):
         assert wait_until(lambda: len(handled) == total - 1, timeout=30)
         assert wait_until(lambda: _committed(broker, "market.broken", PATENTS_0) == total, timeout=10)
@@ -149,7 +150,9 @@ def test_a_dependency_outage_is_waited_out_without_dead_letters(cast, broker):
             raise OperationalError("connection refused")
         handled.append(event.id)
 
-    spec = ConsumerSpec(name="waiting", topics=("market.patents",), handle=database_down)
+    spec = ConsumerSpec(
+        name="waiting", topics=("market.patents",), steps=(decode, deduplicate(database_down))
+    )
     with running(consumer_loop, broker, spec, max_record_attempts=2, retry_wait=lambda _n: 0.05):
         assert wait_until(lambda: len(handled) == total, timeout=30)
     assert outage["failures"] == 30
@@ -162,15 +165,13 @@ def test_a_batch_the_handler_fails_on_is_split_down_to_the_poison_record(cast, b
     poison = str(OutboxEvent.objects.order_by("created_at", "id")[5].id)
     handled: set[str] = set()
 
-    def index(events):
-        if any(event.id == poison for event in events):
+    def index(messages):
+        if any(message.value.id == poison for message in messages):
             raise ValueError(f"cannot index {poison}")
-        handled.update(event.id for event in events)
-        return []
+        handled.update(message.value.id for message in messages)
+        return messages
 
-    spec = ConsumerSpec(
-        name="split", topics=("market.patents",), handle=lambda _event: None, handle_batch=index
-    )
+    spec = ConsumerSpec(name="split", topics=("market.patents",), steps=(decode, run_task_in_thread(index)))
     with running(consumer_loop, broker, spec, max_record_attempts=3, retry_wait=lambda _n: 0.01):
         assert wait_until(lambda: _committed(broker, "market.split", PATENTS_0) == total, timeout=30)
     assert len(handled) == total - 1 and poison not in handled
@@ -252,7 +253,7 @@ def test_a_transient_failure_is_retried_and_then_succeeds(cast, broker):
             raise ConnectionError("try again")
         handled.append(event.id)
 
-    spec = ConsumerSpec(name="flaky", topics=("market.patents",), handle=flaky)
+    spec = ConsumerSpec(name="flaky", topics=("market.patents",), steps=(decode, deduplicate(flaky)))
     with running(consumer_loop, broker, spec, retry_wait=lambda _n: 0.01):
         assert wait_until(lambda: len(handled) == total, timeout=30)
     assert len(set(handled)) == total
@@ -263,12 +264,12 @@ def test_a_handled_batch_is_committed_at_once_not_after_the_next_long_poll(cast,
     relay_all(broker)
     batches: list[list[int]] = []
 
-    def record_batch(events):
-        batches.append([event.offset for event in events])
-        return []
+    def record_batch(messages):
+        batches.append([message.value.offset for message in messages])
+        return messages
 
     spec = ConsumerSpec(
-        name="batched", topics=("market.patents",), handle=lambda _event: None, handle_batch=record_batch
+        name="batched", topics=("market.patents",), steps=(decode, run_task_in_thread(record_batch))
     )
     partition = TopicPartition("market.patents", 0)
     # a poll with nothing new would block for 6 s: the commit of the batch in flight must not wait for it

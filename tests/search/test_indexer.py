@@ -19,8 +19,9 @@ from market.events.models import OutboxEvent
 from market.events.publishing import publish_many
 from market.events.relay import cloudevent_message
 from services.common.dead_letters import dead_letters_read
+from services.search import indexer as indexer_module
 from services.search import reindex as reindex_module
-from services.search.indexer import SPEC, bulk_send
+from services.search.indexer import BULK_CHUNK, SPEC, bulk_send
 from services.search.indexes import alias_name, alias_targets, all_aliases, client
 from services.search.queries import SearchParams
 from services.search.selectors import search_run
@@ -45,15 +46,20 @@ def _documents() -> dict[str, tuple[int, dict]]:
     return {hit["_source"]["uid"]: (hit["_version"], hit["_source"]) for hit in hits["hits"]["hits"]}
 
 
-def _committed_total(engine) -> int:
+def _committed(engine) -> dict[int, int]:
+    """The search group's committed offset of each partition of market.patents."""
     consumer = KafkaConsumer(bootstrap_servers=engine.kafka_bootstrap, group_id="market.search")
     try:
         partitions = [
             TopicPartition("market.patents", p) for p in consumer.partitions_for_topic("market.patents")
         ]
-        return sum(consumer.committed(partition) or 0 for partition in partitions)
+        return {partition.partition: consumer.committed(partition) or 0 for partition in partitions}
     finally:
         consumer.close()
+
+
+def _committed_total(engine) -> int:
+    return sum(_committed(engine).values())
 
 
 def _approved(cast, **fields):
@@ -164,6 +170,45 @@ def test_the_index_ends_complete_when_the_engine_stops_during_indexing(cast, eng
         assert wait_until(lambda: _committed_total(engine) == total, timeout=60, interval=0.5)
     assert "error" not in outcome and outcome.get("result") == 0
     assert indexed() == total
+
+
+def test_a_record_whose_bulk_fails_is_not_committed_past(cast, engine, monkeypatch):
+    """The bulk step is pipelined (the next batches are built while a bulk request is in flight): while the
+    second batch's bulk keeps failing, the batches behind it wait, and no offset is committed past any record
+    of the failing batch. Once the engine takes it, everything is indexed and committed; no dead letters."""
+    total = _published_events(cast, 3 * BULK_CHUNK)
+    relay_all(engine)
+    batches: list[list] = []  # the messages of each batch sent, in the order first sent
+    healed = threading.Event()
+    original = indexer_module.bulk_send
+
+    def second_batch_down(actions, owners, **options):
+        if owners not in batches:
+            batches.append(owners)
+        if len(batches) > 1 and owners == batches[1] and not healed.is_set():
+            failures.append(owners)
+            raise ConnectionError("the engine is down for this batch")
+        return original(actions, owners, **options)
+
+    failures: list[list] = []
+    monkeypatch.setattr(indexer_module, "bulk_send", second_batch_down)
+    with running(consumer_loop, engine, SPEC, retry_wait=lambda _n: 0.05) as (_stop, outcome):
+        assert wait_until(lambda: len(failures) >= 5, timeout=60)
+        lowest: dict[int, int] = {}
+        for message in batches[1]:
+            partition, offset = message.record.partition, message.record.offset
+            lowest[partition] = min(offset, lowest.get(partition, offset))
+        for _ in range(10):
+            committed = _committed(engine)
+            assert all(committed[partition] <= offset for partition, offset in lowest.items()), committed
+            time.sleep(0.1)
+        assert len(batches) == 2, "no batch is sent past the failing one"
+        healed.set()
+        assert wait_until(lambda: _committed_total(engine) == total, timeout=60)
+    assert "error" not in outcome
+    refresh()
+    assert client().count(index=alias_name("patent"))["count"] == total
+    assert list(dead_letters_read(topic="market.patents")) == []
 
 
 def test_the_search_consumer_waits_out_a_stopped_engine_and_dead_letters_nothing(cast, engine, tmp_path):
