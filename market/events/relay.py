@@ -1,7 +1,7 @@
-"""The outbox relay: moves committed outbox rows to Kafka as CloudEvents (binary mode), oldest first.
+"""The outbox relay: moves committed outbox rows to Kafka as CloudEvents (binary mode), in sequence order.
 
 A batch is claimed with `FOR UPDATE SKIP LOCKED`, so several relays share the work; a row is skipped while an
-older unsent row of the same key is held by another relay, so a key's events never overtake each other. Rows
+earlier unsent row of the same key is held by another relay, so a key's events never overtake each other. Rows
 are marked sent in the claiming transaction only after the broker acknowledged every message (acks=all,
 idempotent producer): a crash in between re-sends them (at least once), it never loses them.
 
@@ -13,6 +13,15 @@ set-aside row (`manage.py outbox_set_aside retry`, e.g. after raising the broker
 (`... discard`). Keep the producer's `max_request_size` at or below the broker's `message.max.bytes`: then a
 too-large row is caught before anything of its batch is sent. Anything else (Kafka unreachable, the database
 failing) is transient: back off and retry, rows kept.
+
+Order: rows are read by `sequence`, a number PostgreSQL takes from one database sequence at insert (not
+`created_at`, the clock of whichever web process wrote the row). Numbers are taken at insert but become
+visible at commit, so across keys a row may be relayed before a lower-numbered one whose transaction commits
+later. What holds is per-key order, which is all consumers need (Kafka orders only within a partition, and a
+key maps to one partition): every write of an aggregate re-reads it under a row lock held until commit, and
+publishes its events after taking the lock, so the next writer of that aggregate takes its numbers only once
+the previous one committed; within a key, sequence order is commit order, and the relay never sees a gap it
+would have to wait for.
 
 An idle relay does not poll fast: it LISTENs on the channel the outbox's insert trigger notifies (migration
 events/0002), so a committed event leaves within milliseconds, and polls only as a fallback."""
@@ -69,20 +78,20 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (KafkaError, OperationalError, I
 _TABLE = OutboxEvent._meta.db_table
 #: notified by the outbox's insert trigger, delivered when the inserting transaction commits (events/0002)
 NOTIFY_CHANNEL = "market_outbox"
-# Oldest unsent rows this relay can lock, except set-aside rows and the rows held behind them (an older row of
-# their key is set aside), minus any whose key has an older unsent row it could not lock (another relay holds
-# it): publishing those now would reorder the key.
+# First unsent rows (by sequence) this relay can lock, except set-aside rows and the rows held behind them (an
+# earlier row of their key is set aside), minus any whose key has an earlier unsent row it could not lock
+# (another relay holds it): publishing those now would reorder the key.
 _CLAIM_SQL = f"""
 WITH claimed AS (
-    SELECT id, type, topic, key, source, data, created_at
+    SELECT id, type, topic, key, source, data, created_at, sequence
     FROM {_TABLE} candidate
     WHERE sent_at IS NULL AND set_aside_at IS NULL
       AND NOT EXISTS (
         SELECT 1 FROM {_TABLE} aside
         WHERE aside.set_aside_at IS NOT NULL AND aside.sent_at IS NULL AND aside.key = candidate.key
-          AND (aside.created_at, aside.id) < (candidate.created_at, candidate.id)
+          AND aside.sequence < candidate.sequence
       )
-    ORDER BY created_at, id
+    ORDER BY sequence
     LIMIT %s
     FOR UPDATE SKIP LOCKED
 )
@@ -91,10 +100,10 @@ FROM claimed
 WHERE NOT EXISTS (
     SELECT 1 FROM {_TABLE} older
     WHERE older.sent_at IS NULL AND older.key = claimed.key
-      AND (older.created_at, older.id) < (claimed.created_at, claimed.id)
+      AND older.sequence < claimed.sequence
       AND older.id NOT IN (SELECT id FROM claimed)
 )
-ORDER BY claimed.created_at, claimed.id
+ORDER BY claimed.sequence
 """
 _PURGE_SQL = f"""
 DELETE FROM {_TABLE} WHERE id IN (
