@@ -36,8 +36,6 @@ from typing import Any
 
 import orjson
 import psycopg
-from cloudevents.v1.http import CloudEvent
-from cloudevents.v1.kafka import to_binary
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import QuerySet
@@ -80,7 +78,8 @@ _TABLE = OutboxEvent._meta.db_table
 NOTIFY_CHANNEL = "market_outbox"
 # First unsent rows (by sequence) this relay can lock, except set-aside rows and the rows held behind them (an
 # earlier row of their key is set aside), minus any whose key has an earlier unsent row it could not lock
-# (another relay holds it): publishing those now would reorder the key.
+# (another relay holds it): publishing those now would reorder the key. The payload comes as text, which
+# orjson parses several times faster than the driver's json.loads.
 _CLAIM_SQL = f"""
 WITH claimed AS (
     SELECT id, type, topic, key, source, data, created_at, sequence
@@ -95,7 +94,8 @@ WITH claimed AS (
     LIMIT %s
     FOR UPDATE SKIP LOCKED
 )
-SELECT claimed.id, claimed.type, claimed.topic, claimed.key, claimed.source, claimed.data, claimed.created_at
+SELECT claimed.id, claimed.type, claimed.topic, claimed.key, claimed.source, claimed.data::text,
+    claimed.created_at
 FROM claimed
 WHERE NOT EXISTS (
     SELECT 1 FROM {_TABLE} older
@@ -128,24 +128,21 @@ def producer_build(bootstrap_servers: list[str] | str | None = None, **overrides
 
 
 def cloudevent_message(row: tuple) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:
-    """(topic, key, value, headers) of one claimed row, in the CloudEvents Kafka binary mode."""
+    """(topic, key, value, headers) of one claimed row, in the CloudEvents Kafka binary mode: the headers the
+    SDK's `to_binary` writes, in its order (a test holds them equal), built directly since this runs once per
+    event on the relay's hot path, where the SDK's event object cost about a tenth of the relay's time."""
     event_id, event_type, topic, key, source, data, created_at = row
-    event = CloudEvent.create(
-        {
-            "id": str(event_id),
-            "source": source,
-            "type": event_type,
-            "time": created_at.isoformat(),
-            "specversion": "1.0",
-            "datacontenttype": "application/json",
-            "partitionkey": key,
-        },
-        data if isinstance(data, dict) else orjson.loads(data),
-    )
+    headers = [
+        ("content-type", b"application/json"),
+        ("ce_id", str(event_id).encode()),
+        ("ce_source", source.encode()),
+        ("ce_type", event_type.encode()),
+        ("ce_time", created_at.isoformat().encode()),
+        ("ce_specversion", b"1.0"),
+    ]
     # orjson writes UTF-8 (json.dumps escapes each Chinese character to six bytes) and several times faster
-    message = to_binary(event, data_marshaller=orjson.dumps)
-    value = message.value if isinstance(message.value, bytes) else message.value.encode()
-    return topic, key.encode(), value, list(message.headers.items())
+    value = orjson.dumps(data if isinstance(data, dict) else orjson.loads(data))
+    return topic, key.encode(), value, headers
 
 
 def _reason(error: Exception) -> str:
@@ -210,7 +207,8 @@ class OutboxRelay:
 
     def relay_batch(self) -> int:
         """Publish one batch; returns how many rows were claimed (0: nothing to do). Rows that cannot be sent
-        are set aside (with their reason) in the same transaction that marks the others sent."""
+        are set aside (with their reason) in the same transaction that marks the others sent, which commits
+        only after the broker acknowledged them."""
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(_CLAIM_SQL, [self.batch_size])
@@ -223,9 +221,10 @@ class OutboxRelay:
                 self.close()  # a fresh producer after an outage: no stale connections or sequence state
                 raise
             now = timezone.now()
-            OutboxEvent.objects.filter(id__in=sent).update(sent_at=now)
             for event_id, reason in set_aside.items():
-                OutboxEvent.objects.filter(id=event_id).update(set_aside_at=now, set_aside_reason=reason)
+                OutboxEvent.objects.filter(id=event_id).update(
+                    sent_at=None, set_aside_at=now, set_aside_reason=reason
+                )
         RELAYED.inc(len(sent))
         if set_aside:
             SET_ASIDE_TOTAL.inc(len(set_aside))
@@ -235,7 +234,9 @@ class OutboxRelay:
 
     def _publish(self, rows: list[tuple]) -> tuple[list[Any], dict[Any, str]]:
         """Send the rows; returns (ids acknowledged, {id: reason} of rows set aside). A set-aside row's key
-        is blocked for the rest of the batch (its later rows stay unsent, held); transient errors raise."""
+        is blocked for the rest of the batch (its later rows stay unsent, held); transient errors raise.
+        The rows sent are marked sent while the broker acknowledges them (the database round trip overlaps the
+        wait; the claiming transaction, not yet committed, is undone on an error)."""
         in_flight: list[tuple[tuple, FutureRecordMetadata]] = []
         set_aside: dict[Any, str] = {}
         blocked: set[str] = set()
@@ -255,6 +256,9 @@ class OutboxRelay:
                 blocked.add(key)
                 continue
             in_flight.append((row, future))
+        OutboxEvent.objects.filter(id__in=[row[0] for row, _future in in_flight]).update(
+            sent_at=timezone.now()
+        )
         self.producer.flush(timeout=self.send_timeout)
         sent = []
         for row, future in in_flight:

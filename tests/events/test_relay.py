@@ -4,11 +4,14 @@ exactly once, also across a broker outage and with several relays at once."""
 import io
 import json
 import time
+import uuid
 from collections import defaultdict
 from datetime import timedelta
 
+import orjson
 import pytest
-from cloudevents.v1.kafka import KafkaMessage, from_binary
+from cloudevents.v1.http import CloudEvent
+from cloudevents.v1.kafka import KafkaMessage, from_binary, to_binary
 from django.core.management import call_command
 from django.utils import timezone
 from jsonschema import Draft202012Validator
@@ -16,7 +19,7 @@ from prometheus_client import REGISTRY
 
 from market.events.catalogue import EVENT_TYPES
 from market.events.models import OutboxEvent
-from market.events.relay import OutboxRelay, producer_build, set_aside_rows
+from market.events.relay import OutboxRelay, cloudevent_message, producer_build, set_aside_rows
 from market.events.schemas import stored_snapshots
 from services.audit.consumer import SPEC as AUDIT
 from services.audit.models import AuditEntry
@@ -369,3 +372,44 @@ def test_rows_are_held_behind_a_set_aside_row_by_sequence_not_by_clock(broker):
         relay.close()
     records = read_topics(broker, ["market.patents"], expected=1)
     assert [dict(record.headers)["ce_id"].decode() for record in records] == [str(held.id)]
+
+
+def test_a_message_carries_the_headers_and_value_the_cloudevents_sdk_writes():
+    """The relay builds the binary-mode message itself (hot path); the SDK's `to_binary` is the reference."""
+    row = (
+        uuid.uuid4(),
+        "market.patent.updated.v1",
+        "market.patents",
+        "patent:7",
+        "/market/core",
+        {"aggregate": "patent", "title": "一种锂离子电池"},
+        timezone.now(),
+    )
+    expected = to_binary(
+        CloudEvent.create(
+            {
+                "id": str(row[0]),
+                "source": row[4],
+                "type": row[1],
+                "time": row[6].isoformat(),
+                "specversion": "1.0",
+                "datacontenttype": "application/json",
+                "partitionkey": row[3],
+            },
+            row[5],
+        ),
+        data_marshaller=orjson.dumps,
+    )
+    topic, key, value, headers = cloudevent_message(row)
+    assert (topic, key, value, headers) == (
+        "market.patents",
+        expected.key.encode(),
+        expected.value,
+        list(expected.headers.items()),
+    )
+    assert cloudevent_message((*row[:5], orjson.dumps(row[5]).decode(), row[6])) == (
+        topic,
+        key,
+        value,
+        headers,
+    )
