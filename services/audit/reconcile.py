@@ -27,7 +27,7 @@ _MISSING_SQL = f"""
 SELECT outbox.id FROM {OutboxEvent._meta.db_table} outbox
 WHERE outbox.sent_at IS NOT NULL AND outbox.sent_at < %s AND outbox.set_aside_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM {AuditEntry._meta.db_table} audit WHERE audit.event_id = outbox.id::text)
-ORDER BY outbox.created_at, outbox.id
+ORDER BY outbox.sequence
 """
 
 

@@ -4,17 +4,22 @@ exactly once, also across a broker outage and with several relays at once."""
 import io
 import json
 import time
+import uuid
 from collections import defaultdict
+from datetime import timedelta
 
+import orjson
 import pytest
-from cloudevents.v1.kafka import KafkaMessage, from_binary
+from cloudevents.v1.http import CloudEvent
+from cloudevents.v1.kafka import KafkaMessage, from_binary, to_binary
 from django.core.management import call_command
+from django.utils import timezone
 from jsonschema import Draft202012Validator
 from prometheus_client import REGISTRY
 
 from market.events.catalogue import EVENT_TYPES
 from market.events.models import OutboxEvent
-from market.events.relay import OutboxRelay, producer_build
+from market.events.relay import OutboxRelay, cloudevent_message, producer_build, set_aside_rows
 from market.events.schemas import stored_snapshots
 from services.audit.consumer import SPEC as AUDIT
 from services.audit.models import AuditEntry
@@ -312,3 +317,99 @@ def test_a_row_too_large_for_the_broker_is_set_aside_and_the_rest_flow(broker):
     assert [dict(record.headers)["ce_id"].decode() for record in records] == [
         str(row.id) for row in (first, other, later, held)
     ]
+
+
+def _clock_runs_backwards(rows: list[OutboxEvent]) -> None:
+    """Each row's `created_at` an hour before the previous one's: web processes whose clocks disagree."""
+    start = timezone.now()
+    for position, row in enumerate(rows):
+        OutboxEvent.objects.filter(id=row.id).update(created_at=start - timedelta(hours=position))
+
+
+def test_a_keys_events_are_relayed_in_sequence_order_whatever_the_writers_clocks_say(cast, broker):
+    """Several transactions edit one listing (each under the listing's row lock); their rows' clocks run
+    backwards, yet the relay publishes them in the order the database numbered them, which is commit order."""
+    from market.catalog import services
+
+    listings = [factories.patent(cast.university), factories.patent(cast.university)]
+    for listing in listings:
+        services.listing_withdraw(listing=listing, user=cast.uni_member)
+    for round_number in range(5):
+        for listing in listings:
+            services.patent_update(
+                patent=listing, user=cast.uni_member, data={"abstract": f"第{round_number}版"}
+            )
+    rows = list(OutboxEvent.objects.order_by("sequence"))
+    written = {
+        f"patent:{listing.pk}": [row.aggregate_version for row in rows if row.key == f"patent:{listing.pk}"]
+        for listing in listings
+    }
+    for versions in written.values():
+        assert len(versions) == 6 and versions == sorted(versions)
+    _clock_runs_backwards(rows)
+
+    assert relay_all(broker) == len(rows)
+    assert _versions_by_key(read_topics(broker, ["market.patents"], expected=len(rows))) == written
+
+
+def test_rows_are_held_behind_a_set_aside_row_by_sequence_not_by_clock(broker):
+    too_large = _row("patent:2", n=1, blob="专利" * 20_000)
+    held = _row("patent:2", n=2)
+    _clock_runs_backwards([too_large, held])  # the held row claims to be older than its blocker
+    relay = OutboxRelay(
+        producer_factory=lambda: producer_build(broker.kafka_bootstrap, max_request_size=20_000)
+    )
+    try:
+        assert relay.relay_batch() == 2 and relay.relay_batch() == 0, "the held row is claimed, not sent"
+        assert list(set_aside_rows()) == [too_large] and unsent() == 2
+
+        out = io.StringIO()
+        call_command("outbox_set_aside", "list", stdout=out)
+        assert "1 later events of its key held" in out.getvalue()
+        call_command("outbox_set_aside", "discard", str(too_large.id), stdout=io.StringIO())
+        assert relay.relay_batch() == 1 and unsent() == 0
+    finally:
+        relay.close()
+    records = read_topics(broker, ["market.patents"], expected=1)
+    assert [dict(record.headers)["ce_id"].decode() for record in records] == [str(held.id)]
+
+
+def test_a_message_carries_the_headers_and_value_the_cloudevents_sdk_writes():
+    """The relay builds the binary-mode message itself (hot path); the SDK's `to_binary` is the reference."""
+    row = (
+        uuid.uuid4(),
+        "market.patent.updated.v1",
+        "market.patents",
+        "patent:7",
+        "/market/core",
+        {"aggregate": "patent", "title": "一种锂离子电池"},
+        timezone.now(),
+    )
+    expected = to_binary(
+        CloudEvent.create(
+            {
+                "id": str(row[0]),
+                "source": row[4],
+                "type": row[1],
+                "time": row[6].isoformat(),
+                "specversion": "1.0",
+                "datacontenttype": "application/json",
+                "partitionkey": row[3],
+            },
+            row[5],
+        ),
+        data_marshaller=orjson.dumps,
+    )
+    topic, key, value, headers = cloudevent_message(row)
+    assert (topic, key, value, headers) == (
+        "market.patents",
+        expected.key.encode(),
+        expected.value,
+        list(expected.headers.items()),
+    )
+    assert cloudevent_message((*row[:5], orjson.dumps(row[5]).decode(), row[6])) == (
+        topic,
+        key,
+        value,
+        headers,
+    )

@@ -20,9 +20,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, action: str, ids: list[str], every: bool, **options: Any) -> None:
         if action == "list":
             rows = set_aside_rows()
-            for row in rows.order_by("created_at", "id"):
+            for row in rows.order_by("sequence"):
                 held = OutboxEvent.objects.filter(
-                    key=row.key, sent_at__isnull=True, created_at__gt=row.created_at
+                    key=row.key, sent_at__isnull=True, sequence__gt=row.sequence
                 ).count()
                 self.stdout.write(
                     f"{row.id}  {row.type}  {row.key}  set aside {row.set_aside_at:%Y-%m-%d %H:%M:%S}  "
