@@ -20,7 +20,7 @@ from django.conf import settings
 from elastic_transport import ConnectionError, ConnectionTimeout, ObjectApiResponse
 from elasticsearch import ApiError
 
-from market.events.catalogue import EVENT_TYPES, TOPICS, ListingFact
+from market.events.catalogue import TOPICS, Event, ListingFact
 from services.common.consumer import ConsumerSpec, PermanentError, ReceivedEvent
 from services.search.documents import action_build
 from services.search.indexes import KINDS, client, indexes_ensure
@@ -36,13 +36,11 @@ class EngineUnavailable(Exception):
     fault."""
 
 
-def listing_event_action(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+def listing_event_action(event: Event) -> dict[str, Any] | None:
     """The bulk action for one event, or None when the event does not concern search."""
-    event_class = EVENT_TYPES[event_type]
-    aggregate = event_class.aggregate
-    if aggregate not in KINDS or not issubclass(event_class, ListingFact):
+    if not isinstance(event, ListingFact) or event.aggregate not in KINDS:
         return None
-    return action_build(aggregate, data["aggregate_id"], data["version"], data["status"], data["snapshot"])
+    return action_build(event.aggregate, event.aggregate_id, event.version, event.status, event.snapshot)
 
 
 def _bulk_body(actions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -114,7 +112,7 @@ class Indexer:
         for start in range(0, len(events), BULK_CHUNK):
             actions, owners = [], []
             for event in events[start : start + BULK_CHUNK]:
-                action = listing_event_action(event.type, event.data)
+                action = listing_event_action(event.event)
                 if action is not None:
                     actions.append(action)
                     owners.append(event)
