@@ -165,6 +165,7 @@ def indexer_vs_bulk(running: Any, events: list[tuple[str, dict[str, Any]]]) -> d
     from django.conf import settings
     from elasticsearch import helpers
 
+    from market.events.decoding import event_of
     from services.common.consumer import ConsumerRunner
     from services.search.indexer import SPEC, listing_event_action
     from services.search.indexes import all_aliases, client, index_create, indexes_ensure
@@ -173,7 +174,7 @@ def indexer_vs_bulk(running: Any, events: list[tuple[str, dict[str, Any]]]) -> d
     prefix = settings.SEARCH_INDEX_PREFIX
     actions = []
     for kind, data in events:
-        if (action := listing_event_action(kind, data)) is not None:
+        if (action := listing_event_action(event_of(kind, data))) is not None:
             actions.append({**action, "_index": action["_index"].replace(prefix, "bench-raw")})
     raw_indexes = sorted({action["_index"] for action in actions})
     for name in raw_indexes:
@@ -435,6 +436,7 @@ def main() -> None:
     with scratch_database(f"bench_search_{os.getpid()}"), broker() as running:
         from django.conf import settings
 
+        from market.events.decoding import event_of
         from services.common.chinese import segment
         from services.search.indexer import bulk_send, listing_event_action
         from services.search.indexes import KINDS, alias_targets, all_aliases, client, indexes_ensure
@@ -460,7 +462,9 @@ def main() -> None:
         settings.SEARCH_INDEX_PREFIX = "small"
         indexes_ensure()
         small = [
-            action for kind, data in scaled(events, 2_000) if (action := listing_event_action(kind, data))
+            action
+            for kind, data in scaled(events, 2_000)
+            if (action := listing_event_action(event_of(kind, data)))
         ]
         bulk_send(small, small)
         client().indices.refresh(index=all_aliases())

@@ -7,17 +7,18 @@ from services.audit.models import AuditEntry
 from services.common.consumer import ConsumerSpec, ReceivedEvent, decode, deduplicate
 
 
-def audit_record(event: ReceivedEvent) -> None:
+def audit_record(received: ReceivedEvent) -> None:
+    """The payload is kept as received, with any fields a newer producer added."""
     AuditEntry.objects.create(
-        event_id=event.id,
-        event_type=event.type,
-        aggregate_key=event.key or "",
-        aggregate_version=int(event.data.get("version", 0)),
-        occurred_at=event.time or timezone.now(),
-        data=event.data,
-        topic=event.topic,
-        partition=event.partition,
-        offset=event.offset,
+        event_id=received.id,
+        event_type=received.type,
+        aggregate_key=received.key or "",
+        aggregate_version=received.event.version,
+        occurred_at=received.time or timezone.now(),
+        data=received.data,
+        topic=received.topic,
+        partition=received.partition,
+        offset=received.offset,
     )
 
 

@@ -52,7 +52,8 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from prometheus_client import Counter
 
-from market.events.catalogue import EVENT_TYPES
+from market.events.catalogue import EVENT_TYPES, Event
+from market.events.decoding import UndecodableEvent, event_of
 from market.events.schemas import payload_schema
 from services.common.models import HandledMessage
 from services.common.steps import (
@@ -91,7 +92,8 @@ IDLE_POLL_MS = 0
 
 @dataclass(frozen=True)
 class ReceivedEvent:
-    """A decoded, validated market event and where it came from."""
+    """A decoded, validated market event and where it came from. Handlers dispatch on `event`, the payload
+    as its catalogue class; `data` is the payload as received (with any fields a newer producer added)."""
 
     id: str
     type: str
@@ -99,6 +101,7 @@ class ReceivedEvent:
     time: datetime | None
     key: str | None
     data: dict[str, Any]
+    event: Event
     topic: str
     partition: int
     offset: int
@@ -175,6 +178,10 @@ def event_decode(record: ConsumerRecord) -> ReceivedEvent:
         raise PermanentError(f"{event_type} payload fails its schema: {errors[0].message}")
     if not isinstance(data, dict):  # every stored schema describes an object; this keeps the type honest
         raise PermanentError(f"{event_type} payload is not a JSON object")
+    try:
+        typed = event_of(event_type, data)
+    except UndecodableEvent as error:
+        raise PermanentError(str(error)) from error
     raw_time = event.get("time")
     return ReceivedEvent(
         id=event["id"],
@@ -183,6 +190,7 @@ def event_decode(record: ConsumerRecord) -> ReceivedEvent:
         time=datetime.fromisoformat(raw_time) if raw_time else None,
         key=record.key.decode() if isinstance(record.key, bytes) else record.key,
         data=data,
+        event=typed,
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,

@@ -8,12 +8,37 @@ handler's transaction (with the inbox row of the event, so a redelivered event c
 - trading: the owner on a new bid, offer or proposal; the previous top bidder when outbid; the other side of
   an offer; the proposer when shortlisted or accepted; parties and broker on every deal step."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from market.accounts.models import User
 from market.catalog.models import Patent
-from market.events.catalogue import TOPICS
+from market.events.catalogue import (
+    TOPICS,
+    AchievementFact,
+    AuctionClosed,
+    AuctionFailed,
+    AuctionOpened,
+    BidOutbid,
+    BidPlaced,
+    DealCancelled,
+    DealFact,
+    Event,
+    ExpertCreated,
+    ListingClosed,
+    ListingFact,
+    ListingPublished,
+    ListingRejected,
+    ListingSubmitted,
+    ListingUpdated,
+    ListingWithdrawn,
+    OfferAccepted,
+    OfferDeclined,
+    OfferFact,
+    ProposalAccepted,
+    ProposalFact,
+    ProposalSubmitted,
+)
 from services.common.consumer import ConsumerSpec, ReceivedEvent, decode, deduplicate
 from services.notify.matching import candidates, listing_facts, matching_subscriptions
 from services.notify.models import Subscription, SubscriptionKind
@@ -50,27 +75,30 @@ def _title(snapshot: dict[str, Any]) -> str:
     return str(snapshot.get("title") or snapshot.get("name") or "")
 
 
-def _emit(event: ReceivedEvent, kind: str, recipients: list[Recipient], context: dict[str, Any]) -> None:
+def _emit(received: ReceivedEvent, kind: str, recipients: list[Recipient], context: dict[str, Any]) -> None:
     notifications_create(
-        event_id=event.id, event_type=event.type, kind=kind, recipients=recipients, context=context
+        event_id=received.id, event_type=received.type, kind=kind, recipients=recipients, context=context
     )
 
 
 # ---- listings -------------------------------------------------------------------------------------------
 
 
-def _new_listing(event: ReceivedEvent, aggregate: str, context: dict[str, Any]) -> None:
+def _new_listing(received: ReceivedEvent, event: ListingFact, context: dict[str, Any]) -> None:
     """A publication (or a public expert profile): its snapshot is public content by definition, so the
     listing's followers, followers of its organization and matching searches hear of it without a further
     visibility check, even when the event is read after the listing was withdrawn again."""
-    snapshot = event.data["snapshot"]
     linked = (
-        Patent.objects.filter(pk__in=snapshot.get("patent_ids") or []).values_list("ipc_codes", flat=True)
-        if aggregate == "achievement"
+        Patent.objects.filter(pk__in=event.snapshot.get("patent_ids") or []).values_list(
+            "ipc_codes", flat=True
+        )
+        if isinstance(event, AchievementFact)
         else []
     )
-    facts = listing_facts(aggregate, snapshot, linked_ipc_codes=[code for codes in linked for code in codes])
-    owner_org = event.data.get("owner_org_id")
+    facts = listing_facts(
+        event.aggregate, event.snapshot, linked_ipc_codes=[code for codes in linked for code in codes]
+    )
+    owner_org = event.owner_org_id
     followers: list[Recipient] = []
     matched: list[Recipient] = []
     for subscription in matching_subscriptions(facts):
@@ -81,20 +109,22 @@ def _new_listing(event: ReceivedEvent, aggregate: str, context: dict[str, Any]) 
             user=subscription.user, subscription=subscription, context={"subscription_name": name}
         )
         (followers if subscription.kind == SubscriptionKind.LISTING else matched).append(recipient)
-    _emit(event, "listing_changed", followers, {**context, "fact": "published"})
-    _emit(event, "listing_matched", matched, context)
+    _emit(received, "listing_changed", followers, {**context, "fact": "published"})
+    _emit(received, "listing_matched", matched, context)
 
 
 def _followers(aggregate: str, listing_id: int) -> list[Subscription]:
     return candidates([f"listing:{aggregate}:{listing_id}"], kinds=[SubscriptionKind.LISTING])
 
 
-def _left_the_public_market(data: dict[str, Any], fact: str) -> bool:
+def _left_the_public_market(event: ListingFact) -> bool:
     """Closed (only ever from published) or withdrawn while published: every follower saw it as it was."""
-    return fact == "closed" or (fact == "withdrawn" and data.get("previous_status") == "published")
+    return isinstance(event, ListingClosed) or (
+        isinstance(event, ListingWithdrawn) and event.previous_status == "published"
+    )
 
 
-def _listing_followers(event: ReceivedEvent, aggregate: str, fact: str, context: dict[str, Any]) -> None:
+def _listing_followers(received: ReceivedEvent, event: ListingFact, context: dict[str, Any]) -> None:
     """Tell a followed listing's followers of a change, but never more than its detail endpoint shows them.
 
     A follower is told when the listing, as they can read it right now (the catalog's selector), is at
@@ -105,159 +135,208 @@ def _listing_followers(event: ReceivedEvent, aggregate: str, fact: str, context:
     hidden from then on, yet every follower is told, because they followed it while it was public and
     need to know it is gone, and the event's snapshot is exactly what was public (a published listing
     cannot be edited). A withdrawal from review (pending, never seen outside) follows the general rule."""
-    data = event.data
-    subscriptions = _followers(aggregate, data["aggregate_id"])
-    if not _left_the_public_market(data, fact):
+    kind, listing_id = event.aggregate, event.aggregate_id
+    subscriptions = _followers(kind, listing_id)
+    if not _left_the_public_market(event):
         subscriptions = [
             subscription
             for subscription in subscriptions
             if getattr(
-                listing_as_seen_by(user=subscription.user, kind=aggregate, listing_id=data["aggregate_id"]),
-                "version",
-                None,
+                listing_as_seen_by(user=subscription.user, kind=kind, listing_id=listing_id), "version", None
             )
-            == data["version"]
+            == event.version
         ]
     recipients = [
         Recipient(user=subscription.user, subscription=subscription) for subscription in subscriptions
     ]
-    _emit(event, "listing_changed", recipients, {**context, "fact": fact})
+    _emit(received, "listing_changed", recipients, {**context, "fact": event.fact})
 
 
-def handle_listing(event: ReceivedEvent, aggregate: str, fact: str) -> None:
-    data = event.data
-    snapshot = data.get("snapshot") or {}
+def _listing(received: ReceivedEvent, event: ListingFact) -> None:
     context = {
-        "listing_kind": aggregate,
-        "listing_id": data["aggregate_id"],
-        "title": _title(snapshot),
-        "link": _listing_link(aggregate, data["aggregate_id"]),
+        "listing_kind": event.aggregate,
+        "listing_id": event.aggregate_id,
+        "title": _title(event.snapshot),
+        "link": _listing_link(event.aggregate, event.aggregate_id),
     }
-    owner_org = data.get("owner_org_id")
-    if fact == "published":
-        _new_listing(event, aggregate, context)
-        _emit(event, "listing_reviewed", _recipients(_members([owner_org])), {**context, "fact": fact})
-    elif aggregate == "expert" and fact == "created" and snapshot.get("is_public", True):
-        _new_listing(event, aggregate, context)
-    elif fact == "submitted":
-        reviewers = User.objects.filter(is_platform_admin=True, is_active=True)
-        review_link = public_link(f"/api/v1/review/{aggregate}s/")
-        _emit(event, "review_pending", _recipients(reviewers), {**context, "link": review_link})
-    elif fact == "rejected":
-        reviewed = {**context, "fact": fact, "reason": data.get("reason", "")}
-        _emit(event, "listing_reviewed", _recipients(_members([owner_org])), reviewed)
-    elif fact in ("updated", "withdrawn", "closed"):
-        _listing_followers(event, aggregate, fact, context)
+    owners = [event.owner_org_id]
+    match event:
+        case ListingPublished():
+            _new_listing(received, event, context)
+            _emit(
+                received, "listing_reviewed", _recipients(_members(owners)), {**context, "fact": event.fact}
+            )
+        case ExpertCreated() if event.snapshot.get("is_public", True):
+            _new_listing(received, event, context)
+        case ListingSubmitted():
+            reviewers = User.objects.filter(is_platform_admin=True, is_active=True)
+            review_link = public_link(f"/api/v1/review/{event.aggregate}s/")
+            _emit(received, "review_pending", _recipients(reviewers), {**context, "link": review_link})
+        case ListingRejected():
+            reviewed = {**context, "fact": event.fact, "reason": event.reason}
+            _emit(received, "listing_reviewed", _recipients(_members(owners)), reviewed)
+        case ListingUpdated() | ListingWithdrawn() | ListingClosed():
+            _listing_followers(received, event, context)
 
 
 # ---- trading --------------------------------------------------------------------------------------------
 
 
-def _trading_context(data: dict[str, Any], fact: str) -> dict[str, Any]:
-    kind, listing_id = data.get("listing_kind"), data.get("listing_id")
-    link = _listing_link(kind, listing_id) if kind and listing_id else ""
-    if "deal_id" in data and fact not in ("placed", "outbid", "made", "countered"):
-        link = public_link(f"/api/v1/deals/{data['deal_id']}/")
+def _deal_link(deal_id: int) -> str:
+    return public_link(f"/api/v1/deals/{deal_id}/")
+
+
+def _trading_context(
+    event: Event, *, title: str, amount: str = "", listing: tuple[str, int] | None = None, **details: Any
+) -> dict[str, Any]:
+    """What a trading notification shows: the fact, the thing traded (its listing's link, unless `details`
+    bring another) and the event's ids and moments."""
+    kind, listing_id = listing or ("", 0)
+    link = _listing_link(kind, listing_id) if listing else ""
     return {
-        "fact": fact,
-        "listing_kind": kind or "",
-        "title": str(data.get("listing_title") or data.get("demand_title") or data.get("title") or ""),
-        "amount": data.get("amount", ""),
+        "fact": event.fact,
+        "listing_kind": kind,
+        "title": title,
+        "amount": amount,
         "link": link,
-        **{
-            name: data[name]
-            for name in ("auction_id", "offer_id", "deal_id", "proposal_id", "stage", "ends_at", "reason")
-            if name in data
-        },
+        **details,
     }
 
 
-def _auction(event: ReceivedEvent, fact: str) -> None:
-    data = event.data
-    context = _trading_context(data, fact)
-    if fact == "opened":
-        # only followers who can still read the listing (it may have been withdrawn since the auction opened)
-        kind, listing_id = data["listing_kind"], data["listing_id"]
-        followers = [
-            Recipient(user=subscription.user)
-            for subscription in _followers(kind, listing_id)
-            if listing_as_seen_by(user=subscription.user, kind=kind, listing_id=listing_id) is not None
-        ]
-        opened = {**context, "starting_price": data.get("starting_price", "")}
-        _emit(event, "auction_opened", followers, opened)
-        return
-    if fact not in ("closed", "failed"):
-        return  # registrations and deposits are settled between owner and bidder in the trading views
-    recipients = _recipients(_members([data.get("owner_org_id")]))
-    if fact == "closed":
-        recipients = _recipients(_users([data.get("winner_user_id")]), won=True) + recipients
-    _emit(event, "auction_result", recipients, context)
+def _auction(received: ReceivedEvent, event: AuctionOpened | AuctionClosed | AuctionFailed) -> None:
+    match event:
+        case AuctionOpened():
+            # only followers who can still read the listing (it may have been withdrawn since it opened)
+            kind, listing_id = event.listing_kind, event.listing_id
+            followers = [
+                Recipient(user=subscription.user)
+                for subscription in _followers(kind, listing_id)
+                if listing_as_seen_by(user=subscription.user, kind=kind, listing_id=listing_id) is not None
+            ]
+            opened = _trading_context(
+                event,
+                title=event.listing_title,
+                listing=(kind, listing_id),
+                auction_id=event.auction_id,
+                ends_at=event.ends_at,
+                starting_price=event.starting_price,
+            )
+            _emit(received, "auction_opened", followers, opened)
+        case AuctionClosed():
+            winner = _recipients(_users([event.winner_user_id]), won=True)
+            closed = _trading_context(
+                event,
+                title=event.listing_title,
+                amount=event.amount,
+                link=_deal_link(event.deal_id),
+                auction_id=event.auction_id,
+                deal_id=event.deal_id,
+            )
+            _emit(received, "auction_result", winner + _recipients(_members([event.owner_org_id])), closed)
+        case AuctionFailed():
+            failed = _trading_context(
+                event, title=event.listing_title, auction_id=event.auction_id, reason=event.reason
+            )
+            _emit(received, "auction_result", _recipients(_members([event.owner_org_id])), failed)
 
 
-def _bid(event: ReceivedEvent, fact: str) -> None:
-    data = event.data
-    context = _trading_context(data, fact)
-    if fact == "placed":
-        owners = _members([data.get("owner_org_id")], except_user=data.get("bidder_user_id"))
-        _emit(event, "bid_placed", _recipients(owners), context)
-    elif fact == "outbid":
-        _emit(event, "outbid", _recipients(_users([data.get("outbid_user_id")])), context)
+def _bid(received: ReceivedEvent, event: BidPlaced | BidOutbid) -> None:
+    match event:
+        case BidPlaced():
+            owners = _members([event.owner_org_id], except_user=event.bidder_user_id)
+            placed = _trading_context(
+                event,
+                title=event.listing_title,
+                amount=event.amount,
+                listing=(event.listing_kind, event.listing_id),
+                auction_id=event.auction_id,
+                ends_at=event.ends_at,
+            )
+            _emit(received, "bid_placed", _recipients(owners), placed)
+        case BidOutbid():
+            outbid = _trading_context(
+                event,
+                title=event.listing_title,
+                amount=event.amount,
+                auction_id=event.auction_id,
+                ends_at=event.ends_at,
+            )
+            _emit(received, "outbid", _recipients(_users([event.outbid_user_id])), outbid)
 
 
-def _offer(event: ReceivedEvent, fact: str) -> None:
+def _offer(received: ReceivedEvent, event: OfferFact) -> None:
     """To the other side: the owner organization when the buyer acted, else the buyer."""
-    data = event.data
-    context = {**_trading_context(data, fact), "reason_text": data.get("reason_text", "")}
-    actor = data.get("actor_user_id")
-    actor_org = (
-        User.objects.filter(pk=actor).values_list("organization_id", flat=True).first() if actor else None
+    accepted: dict[str, Any] = {}
+    if isinstance(event, OfferAccepted):  # from now on the offer is a deal
+        accepted = {"link": _deal_link(event.deal_id), "deal_id": event.deal_id}
+    context = _trading_context(
+        event,
+        title=event.listing_title,
+        amount=event.amount,
+        listing=(event.listing_kind, event.listing_id),
+        offer_id=event.offer_id,
+        **accepted,
+        reason_text=event.reason_text if isinstance(event, OfferDeclined) else "",
     )
-    buyer_acted = actor_org is not None and actor_org == data.get("buyer_org_id")
-    if actor == data.get("buyer_user_id") or buyer_acted:
-        users = _members([data.get("owner_org_id")], except_user=actor)
+    actor = event.actor_user_id
+    actor_org = User.objects.filter(pk=actor).values_list("organization_id", flat=True).first()
+    if actor == event.buyer_user_id or (actor_org is not None and actor_org == event.buyer_org_id):
+        users = _members([event.owner_org_id], except_user=actor)
     else:
-        users = _users([data.get("buyer_user_id")])
-    _emit(event, "offer", _recipients(users), context)
+        users = _users([event.buyer_user_id])
+    _emit(received, "offer", _recipients(users), context)
 
 
-def _proposal(event: ReceivedEvent, fact: str) -> None:
-    data = event.data
-    context = {
-        **_trading_context(data, fact),
-        "listing_kind": "demand",
-        "link": _listing_link("demand", data.get("demand_id")),
-    }
-    if fact == "submitted":
-        users = _members([data.get("enterprise_org_id")], except_user=data.get("proposer_user_id"))
+def _proposal(received: ReceivedEvent, event: ProposalFact) -> None:
+    accepted: dict[str, Any] = {"deal_id": event.deal_id} if isinstance(event, ProposalAccepted) else {}
+    context = _trading_context(
+        event,
+        title=event.demand_title,
+        amount=event.amount,
+        listing=("demand", event.demand_id),
+        proposal_id=event.proposal_id,
+        **accepted,
+    )
+    if isinstance(event, ProposalSubmitted):
+        users = _members([event.enterprise_org_id], except_user=event.proposer_user_id)
     else:
-        users = _users([data.get("proposer_user_id")])
-    _emit(event, "proposal", _recipients(users), context)
+        users = _users([event.proposer_user_id])
+    _emit(received, "proposal", _recipients(users), context)
 
 
-def _deal(event: ReceivedEvent, fact: str) -> None:
-    data = event.data
-    actor = data.get("actor_user_id")
-    users = _members(data.get("party_org_ids") or [], except_user=actor) + [
-        user for user in _users([data.get("broker_user_id")]) if user.pk != actor
+def _deal(received: ReceivedEvent, event: DealFact) -> None:
+    actor = event.actor_user_id
+    users = _members(event.party_org_ids, except_user=actor) + [
+        user for user in _users([event.broker_user_id]) if user.pk != actor
     ]
-    _emit(event, "deal", _recipients(users), _trading_context(data, fact))
+    cancelled: dict[str, Any] = {"reason": event.reason} if isinstance(event, DealCancelled) else {}
+    context = _trading_context(
+        event,
+        title=event.title,
+        amount=event.amount,
+        link=_deal_link(event.deal_id),
+        deal_id=event.deal_id,
+        stage=event.stage,
+        **cancelled,
+    )
+    _emit(received, "deal", _recipients(users), context)
 
 
-TRADING: dict[str, Callable[[ReceivedEvent, str], None]] = {
-    "auction": _auction,
-    "bid": _bid,
-    "offer": _offer,
-    "proposal": _proposal,
-    "deal": _deal,
-}
-
-
-def notify_handle(event: ReceivedEvent) -> None:
-    _market, aggregate, fact, _version = event.type.split(".")
-    if aggregate in LISTING_KINDS:
-        handle_listing(event, aggregate, fact)
-    elif aggregate in TRADING:
-        TRADING[aggregate](event, fact)
+def notify_handle(received: ReceivedEvent) -> None:
+    """Dispatch on the event's class; registrations, deposits and NDAs are settled in the web views."""
+    match received.event:
+        case ListingFact() as event:
+            _listing(received, event)
+        case AuctionOpened() | AuctionClosed() | AuctionFailed() as event:
+            _auction(received, event)
+        case BidPlaced() | BidOutbid() as event:
+            _bid(received, event)
+        case OfferFact() as event:
+            _offer(received, event)
+        case ProposalFact() as event:
+            _proposal(received, event)
+        case DealFact() as event:
+            _deal(received, event)
 
 
 SPEC = ConsumerSpec(

@@ -25,7 +25,7 @@ from django.conf import settings
 from elastic_transport import ConnectionError, ConnectionTimeout, ObjectApiResponse
 from elasticsearch import ApiError
 
-from market.events.catalogue import EVENT_TYPES, TOPICS, ListingFact
+from market.events.catalogue import TOPICS, Event, ListingFact
 from services.common.consumer import ConsumerSpec, PermanentError, ReceivedEvent, decode
 from services.common.steps import Message, Messages, batch, run_task, run_task_in_thread
 from services.search.documents import action_build
@@ -42,13 +42,11 @@ class EngineUnavailable(Exception):
     fault."""
 
 
-def listing_event_action(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+def listing_event_action(event: Event) -> dict[str, Any] | None:
     """The bulk action for one event, or None when the event does not concern search."""
-    event_class = EVENT_TYPES[event_type]
-    aggregate = event_class.aggregate
-    if aggregate not in KINDS or not issubclass(event_class, ListingFact):
+    if not isinstance(event, ListingFact) or event.aggregate not in KINDS:
         return None
-    return action_build(aggregate, data["aggregate_id"], data["version"], data["status"], data["snapshot"])
+    return action_build(event.aggregate, event.aggregate_id, event.version, event.status, event.snapshot)
 
 
 def _bulk_body(actions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -96,7 +94,7 @@ def bulk_send(
 def document_action(message: Message[ReceivedEvent]) -> Message[dict[str, Any] | None]:
     """The build step: an event's bulk action (None: the event does not concern search). Segmentation with
     jieba is CPU work; it runs on the runner's thread while the bulk step's thread waits for the engine."""
-    return message.replace(listing_event_action(message.value.type, message.value.data))
+    return message.replace(listing_event_action(message.value.event))
 
 
 class Indexer:

@@ -106,7 +106,7 @@ def _catch_up(
             event = event_decode(record)
         except PermanentError:
             continue  # the live indexer dead-letters it
-        action = listing_event_action(event.type, event.data)
+        action = listing_event_action(event.event)
         if action is not None:
             actions.append({**action, "_index": index})
             owners.append(event)

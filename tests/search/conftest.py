@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from market.demo.seeding import market_seed
+from market.events.decoding import event_of
 from market.events.models import OutboxEvent
 from market.localdev.embedded import EmbeddedBroker
 from services.search.indexer import bulk_send, listing_event_action
@@ -86,7 +87,9 @@ def _sample_index(
                         if not kinds or kind.split(".")[1] in kinds
                     ]
             indexes_ensure()
-            actions = [action for kind, data in events if (action := listing_event_action(kind, data))]
+            actions = [
+                action for kind, data in events if (action := listing_event_action(event_of(kind, data)))
+            ]
             assert bulk_send(actions, actions) == []
             refresh()
             yield RealIndex(broker=broker, events=len(events))
