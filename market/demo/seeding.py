@@ -42,7 +42,6 @@ from market.catalog.models import (
     Urgency,
 )
 from market.catalog.services import _add_years, _fact
-from market.catalog.snapshots import listing_snapshot
 from market.common.validators import application_number_check_char, parse_publication_number
 from market.events.catalogue import ListingCreated, ListingPublished
 from market.events.publishing import publish, publish_many
@@ -381,19 +380,7 @@ def _load(
         for batch in _in_batches(new, batch_size):
             with transaction.atomic():
                 created = model._default_manager.bulk_create(batch)
-                publish_many(
-                    [
-                        ListingPublished(
-                            aggregate=model.__name__.lower(),
-                            aggregate_id=item.pk,
-                            version=item.version,
-                            status=item.status,
-                            owner_org_id=item.owner_id,
-                            snapshot=listing_snapshot(item),
-                        )
-                        for item in created
-                    ]
-                )
+                publish_many([_fact(ListingPublished, item) for item in created])
             bar.update(len(batch))
     return len(new)
 

@@ -6,7 +6,7 @@ concrete class registers itself in `EVENT_TYPES` under its type name. Listing fa
 patents, achievements, demands and experts: the generic fact (`ListingPublished`) is the base a consumer
 dispatches on, the per-aggregate class (`PatentPublished`) the one that is published."""
 
-from dataclasses import InitVar, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -94,18 +94,6 @@ class ListingFact(Event):
     status: str
     owner_org_id: int | None
     snapshot: dict[str, Any] = field(default_factory=dict)
-    #: transitional: `ListingPublished(aggregate="patent", ...)` builds a `PatentPublished`, for the demo
-    #: seeding that still calls it so; goes when that switches to `.of()`
-    aggregate: InitVar[str | None] = None
-
-    def __new__(cls, *, aggregate: str | None = None, **values: Any) -> Self:
-        if aggregate is not None and not isinstance(getattr(cls, "aggregate", None), str):
-            cls = listing_class(cls, aggregate)
-        return super().__new__(cls)
-
-    def __post_init__(self, aggregate: str | None) -> None:
-        if aggregate not in (None, type(self).aggregate):
-            raise TypeError(f"{type(self).__name__} is a fact of a {type(self).aggregate}, not a {aggregate}")
 
 
 FactT = TypeVar("FactT", bound=ListingFact)

@@ -21,6 +21,7 @@ from market.events.catalogue import (
     OrganizationReviewed,
     PatentPublished,
     PatentRejected,
+    listing_class,
 )
 from market.events.models import OutboxEvent
 from market.events.publishing import PublishOutsideTransaction, publish, publish_many
@@ -52,8 +53,7 @@ def _fast_password_hashing(settings) -> None:
 
 
 def created(aggregate: str = "patent", aggregate_id: int = 7, version: int = 1) -> ListingCreated:
-    return ListingCreated(
-        aggregate=aggregate,
+    return listing_class(ListingCreated, aggregate)(
         aggregate_id=aggregate_id,
         version=version,
         status="draft",
