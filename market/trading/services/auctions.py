@@ -12,9 +12,7 @@ from django.utils.translation import gettext as _
 from market.accounts.models import User
 from market.accounts.permissions import belongs_to, can_post_demand
 from market.catalog.models import (
-    Achievement,
     NdaAcceptance,
-    Patent,
 )
 from market.common.errors import Conflict, Forbidden, Invalid
 from market.events.catalogue import (
@@ -36,7 +34,7 @@ from market.trading.models import (
     DepositStatus,
     FailureReason,
 )
-from market.trading.services.common import acting_org_id, listing_title, published_listing
+from market.trading.services.common import acting_org_id, listing_columns, published_listing
 from market.trading.services.deals import deal_open
 
 
@@ -68,16 +66,12 @@ def auction_open(
         errors["reserve_price"] = [_("The reserve price cannot be below the starting price.")]
     if errors:
         raise Invalid(errors)
-    title = listing_title(listing)
     try:
         with transaction.atomic():
             auction = Auction.objects.create(
                 listing_kind=listing_kind,
-                patent=listing if isinstance(listing, Patent) else None,
-                achievement=listing if isinstance(listing, Achievement) else None,
-                owner_id=listing.owner_id,
+                **listing_columns(listing),
                 created_by=user,
-                title=title,
                 starts_at=starts_at,
                 ends_at=ends_at,
                 scheduled_end=ends_at,

@@ -1,19 +1,15 @@
 """Helpers every trading aggregate shares: the listing being traded, the acting organization (amounts as
 event strings are the events' own `money`)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from market.accounts.models import User
-from market.catalog.models import (
-    Achievement,
-    ListingStatus,
-    Patent,
-)
+from market.catalog.models import Achievement, ListingStatus, Patent
 from market.common.errors import ApplicationError, Forbidden
-from market.trading.models import (
-    ListingKind,
-)
+from market.trading.models import ListingKind
 
 
 def notice_days() -> int:
@@ -22,6 +18,16 @@ def notice_days() -> int:
 
 def listing_title(listing: Patent | Achievement) -> str:
     return listing.title if isinstance(listing, Patent) else listing.name
+
+
+def listing_columns(listing: Patent | Achievement) -> dict[str, Any]:
+    """The columns an auction or an offer copies from the listing it trades: link, owner and title."""
+    return {
+        "patent": listing if isinstance(listing, Patent) else None,
+        "achievement": listing if isinstance(listing, Achievement) else None,
+        "owner_id": listing.owner_id,
+        "title": listing_title(listing),
+    }
 
 
 def published_listing(kind: str, listing_id: int) -> Patent | Achievement:

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from market.accounts.models import SUPPLIER_TYPES, User
 from market.accounts.permissions import belongs_to, can_post_demand
 from market.catalog.models import (
-    Achievement,
     Patent,
     PricingMethod,
 )
@@ -28,7 +27,7 @@ from market.trading.models import (
     OfferSide,
     OfferStatus,
 )
-from market.trading.services.common import acting_org_id, listing_title, published_listing
+from market.trading.services.common import acting_org_id, listing_columns, published_listing
 from market.trading.services.deals import deal_open
 
 #: pricing methods of achievements that take offers; patents take offers when they have no asking price (面议)
@@ -78,12 +77,9 @@ def offer_make(
         with transaction.atomic():
             offer = Offer.objects.create(
                 listing_kind=listing_kind,
-                patent=listing if isinstance(listing, Patent) else None,
-                achievement=listing if isinstance(listing, Achievement) else None,
-                owner_id=listing.owner_id,
+                **listing_columns(listing),
                 buyer_id=buyer_id,
                 buyer_user=user,
-                title=listing_title(listing),
                 amount=amount,
                 transaction_mode=transaction_mode,
                 awaiting=OfferSide.OWNER,
