@@ -16,21 +16,21 @@ LISTING_READONLY = (
 @admin.register(Patent)
 class PatentAdmin(admin.ModelAdmin):
     list_display = ("application_number", "title", "patent_type", "legal_status", "status", "owner")
-    list_filter = ("status", "patent_type", "legal_status")
+    list_filter = ("status", "availability", "patent_type", "legal_status")
     search_fields = ("application_number", "publication_number", "title")
     list_select_related = ("owner",)
     raw_id_fields = ("owner", "created_by", "reviewed_by")
-    readonly_fields = (*LISTING_READONLY, "expiry_date")
+    readonly_fields = (*LISTING_READONLY, "availability", "expiry_date")
 
 
 @admin.register(Achievement)
 class AchievementAdmin(admin.ModelAdmin):
     list_display = ("name", "field", "trl", "pricing_method", "price", "status", "owner")
-    list_filter = ("status", "stage", "pricing_method", "category")
+    list_filter = ("status", "availability", "stage", "pricing_method", "category")
     search_fields = ("name", "registration_number")
     list_select_related = ("owner",)
     raw_id_fields = ("owner", "created_by", "reviewed_by", "patents")
-    readonly_fields = LISTING_READONLY
+    readonly_fields = (*LISTING_READONLY, "availability")
 
 
 @admin.register(Demand)

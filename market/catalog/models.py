@@ -69,6 +69,37 @@ class Listing(VersionedModel):
         abstract = True
 
 
+class Availability(models.TextChoices):
+    """Whether a patent or achievement can still be traded. Trading keeps it, from the deals and auctions on
+    the listing: reserved while one is under way, then what a completed deal left (a transfer sold it; a
+    non-exclusive licence leaves it on the market, an exclusive one does not)."""
+
+    AVAILABLE = "available", _("Available")
+    RESERVED = "reserved", _("Reserved")
+    LICENSED = "licensed", _("Licensed (non-exclusive)")
+    EXCLUSIVELY_LICENSED = "exclusively_licensed", _("Exclusively licensed")
+    SOLD = "sold", _("Sold")
+
+
+#: availabilities in which a listing may be auctioned, take offers or be bought
+TRADEABLE = frozenset({Availability.AVAILABLE, Availability.LICENSED})
+
+
+class SupplyListing(Listing):
+    """A patent or an achievement: what universities and institutes put on the market to be traded."""
+
+    availability = models.CharField(
+        _("availability"),
+        max_length=20,
+        choices=Availability.choices,
+        default=Availability.AVAILABLE,
+        editable=False,
+    )
+
+    class Meta:
+        abstract = True
+
+
 class PatentType(models.TextChoices):
     INVENTION = "invention", _("Invention")
     UTILITY_MODEL = "utility_model", _("Utility model")
@@ -87,7 +118,7 @@ class LegalStatus(models.TextChoices):
     INVALIDATED = "invalidated", _("Invalidated")
 
 
-class Patent(Listing):
+class Patent(SupplyListing):
     application_number = models.CharField(
         _("application number"), max_length=20, unique=True, validators=[validate_application_number]
     )
@@ -179,7 +210,7 @@ class IpForm(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Achievement(Listing):
+class Achievement(SupplyListing):
     name = models.CharField(_("name"), max_length=300)
     keywords = ArrayField(
         models.CharField(max_length=60), verbose_name=_("keywords"), default=list, blank=True

@@ -120,6 +120,7 @@ class PatentOutputSerializer(serializers.ModelSerializer):
             "expiry_date",
             "field",
             "price",
+            "availability",
             "similar",
         )
 
@@ -186,6 +187,7 @@ class AchievementOutputSerializer(serializers.ModelSerializer):
             "transfer_modes",
             "price",
             "pricing_method",
+            "availability",
             "teaser",
             "nda_required",
             "similar",

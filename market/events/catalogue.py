@@ -21,6 +21,7 @@ TOPICS: dict[str, str] = {
     "bid": "market.trading",
     "offer": "market.trading",
     "proposal": "market.trading",
+    "purchase": "market.trading",
     "deal": "market.trading",
 }
 
@@ -526,6 +527,89 @@ class AuctionFailed(Event, aggregate="auction", fact="failed"):
         )
 
 
+def _listing_trade(trade: Any) -> dict[str, Any]:
+    """What an offer's and a purchase's facts say alike: the listing traded, its owner, the buyer, the amount
+    and the mode (the two models name these attributes the same)."""
+    return {
+        "listing_kind": trade.listing_kind,
+        "listing_id": trade.listing_id,
+        "listing_title": trade.title,
+        "buyer_org_id": trade.buyer_id,
+        "buyer_user_id": trade.buyer_user_id,
+        "owner_org_id": trade.owner_id,
+        "amount": money(trade.amount),
+        "transaction_mode": trade.transaction_mode,
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuctionCancelled(Event, aggregate="auction", fact="cancelled"):
+    """Stopped before it closed: by its owner before the first bid (`cancelled_by` "owner") or by a platform
+    administrator with a reason ("administrator"). Everyone signed up is named; the deposits it held
+    (`released_registration_ids`) are to be returned."""
+
+    auction_id: int
+    owner_org_id: int
+    listing_kind: str
+    listing_id: int
+    listing_title: str
+    actor_user_id: int
+    cancelled_by: str
+    reason: str
+    bid_count: int
+    registered_org_ids: list[int]
+    registered_user_ids: list[int]
+    released_registration_ids: list[int]
+
+    @classmethod
+    def of(cls, auction: Any, *, actor: Any, cancelled_by: str, registrations: Any, released: Any) -> Self:
+        return cls(
+            aggregate_id=auction.pk,
+            version=auction.version,
+            auction_id=auction.pk,
+            owner_org_id=auction.owner_id,
+            listing_kind=auction.listing_kind,
+            listing_id=auction.listing_id,
+            listing_title=auction.title,
+            actor_user_id=actor.pk,
+            cancelled_by=cancelled_by,
+            reason=auction.cancel_reason,
+            bid_count=auction.bid_count,
+            registered_org_ids=[registration.organization_id for registration in registrations],
+            registered_user_ids=[registration.user_id for registration in registrations],
+            released_registration_ids=[registration.pk for registration in released],
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PurchaseMade(Event, aggregate="purchase", fact="made"):
+    """An enterprise accepted a listing's listed price (挂牌); `deal_id` is the deal that opened, under public
+    notice until `notice_ends_at` where the rules need one."""
+
+    purchase_id: int
+    listing_kind: str
+    listing_id: int
+    listing_title: str
+    buyer_org_id: int
+    buyer_user_id: int
+    owner_org_id: int
+    amount: str
+    transaction_mode: str
+    deal_id: int
+    notice_ends_at: str | None
+
+    @classmethod
+    def of(cls, purchase: Any, *, deal: Any) -> Self:
+        return cls(
+            aggregate_id=purchase.pk,
+            version=purchase.version,
+            purchase_id=purchase.pk,
+            **_listing_trade(purchase),
+            deal_id=deal.pk,
+            notice_ends_at=deal.notice_ends_at.isoformat() if deal.notice_ends_at else None,
+        )
+
+
 @dataclass(frozen=True, kw_only=True)
 class OfferFact(Event, aggregate="offer"):
     offer_id: int
@@ -545,14 +629,7 @@ class OfferFact(Event, aggregate="offer"):
             aggregate_id=offer.pk,
             version=offer.version,
             offer_id=offer.pk,
-            listing_kind=offer.listing_kind,
-            listing_id=offer.listing_id,
-            listing_title=offer.title,
-            buyer_org_id=offer.buyer_id,
-            buyer_user_id=offer.buyer_user_id,
-            owner_org_id=offer.owner_id,
-            amount=money(offer.amount),
-            transaction_mode=offer.transaction_mode,
+            **_listing_trade(offer),
             actor_user_id=actor.pk,
             **extra,
         )

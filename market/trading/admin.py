@@ -9,6 +9,7 @@ from market.trading.models import (
     DealObjection,
     Offer,
     Proposal,
+    Purchase,
 )
 
 
@@ -18,7 +19,7 @@ class AuctionAdmin(admin.ModelAdmin):
     list_filter = ("status", "listing_kind")
     search_fields = ("title",)
     raw_id_fields = ("owner", "created_by", "patent", "achievement", "leading_bid")
-    readonly_fields = ("version", "current_price", "bid_count", "closed_at")
+    readonly_fields = ("version", "current_price", "bid_count", "closed_at", "cancel_reason")
 
 
 @admin.register(AuctionRegistration)
@@ -37,6 +38,13 @@ class BidAdmin(admin.ModelAdmin):
 class OfferAdmin(admin.ModelAdmin):
     list_display = ("title", "buyer", "owner", "amount", "status", "awaiting", "decline_reason")
     list_filter = ("status", "decline_reason")
+    raw_id_fields = ("owner", "buyer", "buyer_user", "patent", "achievement")
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(admin.ModelAdmin):
+    list_display = ("title", "buyer", "owner", "amount", "transaction_mode", "created_at")
+    list_filter = ("transaction_mode", "listing_kind")
     raw_id_fields = ("owner", "buyer", "buyer_user", "patent", "achievement")
 
 
@@ -68,6 +76,7 @@ class DealAdmin(admin.ModelAdmin):
         "auction",
         "offer",
         "proposal",
+        "purchase",
         "broker",
     )
     inlines = [DealAuditInline]

@@ -19,8 +19,8 @@ from market.common.filters import ParameterFilterBackend
 from market.common.ordering import MappedOrderingFilter
 from market.common.pagination import CursorPagination
 from market.trading import filters, selectors, serializers
-from market.trading.models import Auction, Deal, DealMilestone, DealObjection, Offer, Proposal
-from market.trading.services import auctions, deals, offers, proposals
+from market.trading.models import Auction, Deal, DealMilestone, DealObjection, Offer, Proposal, Purchase
+from market.trading.services import auctions, deals, offers, proposals, purchases
 
 
 class BidPagination(CursorPagination):
@@ -101,6 +101,20 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(serializers.BidOutputSerializer(bid).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request=serializers.AuctionCancelInputSerializer, responses=serializers.AuctionOutputSerializer
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def cancel(self, request: Request, pk: str) -> Response:
+        """The owner cancels before the first bid; a platform administrator at any time, with a reason.
+        Deposits are released and everyone signed up is told."""
+        auction = auctions.auction_cancel(
+            auction_id=self.get_object().pk,
+            user=signed_in_user(request),
+            **validated(serializers.AuctionCancelInputSerializer, request.data),
+        )
+        return Response(self.get_serializer(selectors.auction_list().get(pk=auction.pk)).data)
+
     def get_permissions(self):
         if self.action in ("create", "bids") and self.request.method == "POST":
             return [IsAuthenticated()]
@@ -164,6 +178,32 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     def decline_reasons(self, request: Request) -> Response:
         """Why buyers passed on your organization's listings, counted by reason."""
         return Response({"reasons": selectors.offer_decline_summary(user=reader(request))})
+
+
+class PurchaseViewSet(viewsets.ReadOnlyModelViewSet):
+    """Purchases at the listed price (挂牌) the caller's organization made or received."""
+
+    queryset = Purchase.objects.none()
+    serializer_class = serializers.PurchaseOutputSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends = [MappedOrderingFilter]
+    ordering_map = {"created_at": "created_at"}
+    ordering = ("-created_at",)
+
+    def get_queryset(self):
+        return selectors.purchase_list(user=reader(self.request))
+
+    @extend_schema(
+        request=serializers.PurchaseInputSerializer, responses={201: serializers.PurchaseOutputSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        """Accept the listed price (send it as `amount`): the first valid acceptance opens a deal and reserves
+        the listing, with a public notice (公示) where the rules need one."""
+        purchase = purchases.purchase_make(
+            user=signed_in_user(request), **validated(serializers.PurchaseInputSerializer, request.data)
+        )
+        fresh = selectors.purchase_list(user=reader(request)).get(pk=purchase.pk)
+        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
 class DemandProposalsApi(GenericAPIView):

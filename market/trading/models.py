@@ -1,9 +1,11 @@
 """Trading: auctions and bids, negotiated offers, demand proposals (揭榜) and the deals they open.
 
 Money is exact (14 digits, 2 decimals). Rows that must exist at most once are also guarded by database
-constraints (one deal per auction, offer or proposal; one accepted proposal per demand; one bid per amount),
-so a race the row locks missed still cannot produce a second winner."""
+constraints (one deal per auction, offer, proposal or purchase; one deal under way per listing; one accepted
+proposal per demand; one bid per amount), so a race the row locks missed still cannot produce a second
+winner."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from market.accounts.models import Organization
-from market.catalog.models import Achievement, Demand, Patent
+from market.catalog.models import TRADEABLE, Achievement, Availability, Demand, Patent
 from market.common.models import TimestampedModel, VersionedModel
 from market.common.validators import validate_calendar_date
 
@@ -73,6 +75,35 @@ class TransactionMode(models.TextChoices):
     CONSULTING = "consulting", _("Consulting")
 
 
+#: what a completed deal leaves of the listing it traded. A transfer, or an investment at valuation (作价入股,
+#: the rights go into the company), sells it; a licence keeps the rights with the owner, and an exclusive one
+#: bars any further trade. Development, service and consulting deals leave the listing as it was.
+AFTER_COMPLETION: dict[str, Availability] = {
+    TransactionMode.TRANSFER: Availability.SOLD,
+    TransactionMode.INVESTMENT: Availability.SOLD,
+    TransactionMode.LICENCE_EXCLUSIVE: Availability.EXCLUSIVELY_LICENSED,
+    TransactionMode.LICENCE_NON_EXCLUSIVE: Availability.LICENSED,
+}
+#: settled availabilities, weakest first: a listing is what its strongest completed deal left
+_SETTLED_ORDER = (
+    Availability.AVAILABLE,
+    Availability.LICENSED,
+    Availability.EXCLUSIVELY_LICENSED,
+    Availability.SOLD,
+)
+
+
+def availability_after(completed_modes: Iterable[str], *, committed: bool) -> Availability:
+    """A listing's availability from the transaction modes of its completed deals and whether a deal or an
+    auction on it is under way (`committed`): reserved while one is, unless it can no longer be traded."""
+    settled = max(
+        (AFTER_COMPLETION.get(mode, Availability.AVAILABLE) for mode in completed_modes),
+        key=_SETTLED_ORDER.index,
+        default=Availability.AVAILABLE,
+    )
+    return Availability.RESERVED if committed and settled in TRADEABLE else settled
+
+
 # ---- auctions ----------------------------------------------------------------------------------------------
 
 
@@ -80,6 +111,7 @@ class AuctionStatus(models.TextChoices):
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed with a winner")
     FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class FailureReason(models.TextChoices):
@@ -117,6 +149,7 @@ class Auction(ListingRef, VersionedModel):
         _("failure reason"), max_length=20, choices=FailureReason.choices, blank=True
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
 
     class Meta:
         verbose_name = _("auction")
@@ -157,6 +190,7 @@ class DepositStatus(models.TextChoices):
     NOT_REQUIRED = "not_required", _("Not required")
     PENDING = "pending", _("Awaiting confirmation")
     CONFIRMED = "confirmed", _("Confirmed")
+    RELEASED = "released", _("Released")
 
 
 class AuctionRegistration(TimestampedModel):
@@ -178,7 +212,7 @@ class AuctionRegistration(TimestampedModel):
 
     @property
     def may_bid(self) -> bool:
-        return self.deposit_status != DepositStatus.PENDING
+        return self.deposit_status in (DepositStatus.NOT_REQUIRED, DepositStatus.CONFIRMED)
 
     def __str__(self) -> str:
         return f"{self.auction_id}/{self.paddle_number}"
@@ -319,6 +353,28 @@ class Proposal(VersionedModel):
         return self.summary
 
 
+# ---- purchases at the listed price (挂牌) ------------------------------------------------------------------
+
+
+class Purchase(ListingRef, VersionedModel):
+    """An enterprise accepted a listing's listed price (挂牌交易); the deal it opened reserves the listing."""
+
+    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="sales")
+    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="purchases")
+    buyer_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("listing title"), max_length=300)
+    amount = models.DecimalField(_("listed price accepted"), **MONEY)
+    transaction_mode = models.CharField(_("transaction mode"), max_length=30, choices=TransactionMode.choices)
+
+    class Meta:
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+        constraints = [_one_listing("purchase")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.amount})"
+
+
 # ---- deals -------------------------------------------------------------------------------------------------
 
 
@@ -329,6 +385,11 @@ class DealStage(models.TextChoices):
     PAID = "paid", _("Paid")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+TERMINAL_STAGES = frozenset({DealStage.COMPLETED, DealStage.CANCELLED})
+#: a deal under way: it reserves the listing it trades
+DEAL_UNDER_WAY = ~Q(stage__in=sorted(TERMINAL_STAGES))
 
 
 class DealParty(models.TextChoices):
@@ -375,6 +436,9 @@ class Deal(VersionedModel):
     proposal = models.OneToOneField(
         Proposal, null=True, blank=True, on_delete=models.PROTECT, related_name="deal"
     )
+    purchase = models.OneToOneField(
+        Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="deal"
+    )
     amount = models.DecimalField(_("amount"), **MONEY)
     transaction_mode = models.CharField(_("transaction mode"), max_length=30, choices=TransactionMode.choices)
     stage = models.CharField(
@@ -414,7 +478,14 @@ class Deal(VersionedModel):
                 condition=Q(technology_transaction_value__isnull=True)
                 | Q(technology_transaction_value__lte=models.F("contract_value")),
                 name="deal_tech_value_within_contract",
-            )
+            ),
+            # behind the listing's row lock: one deal under way per listing, so first acceptance wins
+            models.UniqueConstraint(
+                fields=["patent"], condition=DEAL_UNDER_WAY, name="deal_one_open_per_patent"
+            ),
+            models.UniqueConstraint(
+                fields=["achievement"], condition=DEAL_UNDER_WAY, name="deal_one_open_per_achievement"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,12 +1,13 @@
 """Reads for trading: who sees what. Auctions and their bid history are public (bidders masked); offers,
-proposals and deals are seen only by those taking part, so everyone else gets a 404 rather than a hint."""
+purchases, proposals and deals are seen only by those taking part, so everyone else gets a 404 rather than
+a hint."""
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from market.accounts.models import User
 from market.accounts.permissions import is_reviewer
-from market.trading.models import Auction, AuctionStatus, Bid, Deal, Offer, Proposal
+from market.trading.models import Auction, AuctionStatus, Bid, Deal, Offer, Proposal, Purchase
 
 
 def _org_id(user: User | None) -> int | None:
@@ -51,6 +52,16 @@ def offer_list(*, user: User | None) -> QuerySet[Offer]:
         Offer.objects.filter(Q(buyer_id=org_id) | Q(owner_id=org_id))
         .select_related("owner", "buyer")
         .prefetch_related("rounds")
+    )
+
+
+def purchase_list(*, user: User | None) -> QuerySet[Purchase]:
+    """Purchases the user's organization made, or received on its listings."""
+    org_id = _org_id(user)
+    if org_id is None:
+        return Purchase.objects.none()
+    return Purchase.objects.filter(Q(buyer_id=org_id) | Q(owner_id=org_id)).select_related(
+        "owner", "buyer", "deal"
     )
 
 

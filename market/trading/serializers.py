@@ -23,6 +23,7 @@ from market.trading.models import (
     Offer,
     OfferRound,
     Proposal,
+    Purchase,
     TransactionMode,
 )
 from market.trading.selectors import mask_name
@@ -85,6 +86,7 @@ class AuctionOutputSerializer(serializers.ModelSerializer):
             "leading_bidder",
             "reserve_met",
             "failure_reason",
+            "cancel_reason",
             "closed_at",
             "version",
             "created_at",
@@ -99,6 +101,15 @@ class AuctionOutputSerializer(serializers.ModelSerializer):
     def get_leading_bidder(self, auction: Auction) -> int | None:
         """The leader's bidder number (竞买号), never its name."""
         return auction.leading_bid.registration.paddle_number if auction.leading_bid else None
+
+
+class AuctionCancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text=_("Why the auction is cancelled; required when an administrator cancels it"),
+    )
 
 
 class RegistrationOutputSerializer(serializers.ModelSerializer):
@@ -130,11 +141,26 @@ class BidOutputSerializer(serializers.ModelSerializer):
 # ---- offers ------------------------------------------------------------------------------------------------
 
 
-class OfferInputSerializer(serializers.Serializer):
+class ListingTradeInputSerializer(serializers.Serializer):
+    """What an offer and a purchase name alike: the listing and the transaction mode."""
+
     listing_kind = serializers.ChoiceField(choices=ListingKind.choices)
     listing_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
-    amount = serializers.DecimalField(**POSITIVE_MONEY)
     transaction_mode = serializers.ChoiceField(choices=TransactionMode.choices)
+
+
+class ListingTradeOutputSerializer(serializers.ModelSerializer):
+    """What an offer and a purchase show alike: the listing traded, its owner, the buyer, amount and mode."""
+
+    FIELDS = ("id", "listing_kind", "listing_id", "title", "owner", "buyer", "amount", "transaction_mode")
+
+    owner = OrgRefSerializer()
+    buyer = OrgRefSerializer()
+    listing_id = serializers.IntegerField()
+
+
+class OfferInputSerializer(ListingTradeInputSerializer):
+    amount = serializers.DecimalField(**POSITIVE_MONEY)
     message = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
@@ -154,24 +180,14 @@ class OfferRoundSerializer(serializers.ModelSerializer):
         fields = ("side", "amount", "message", "created_at")
 
 
-class OfferOutputSerializer(serializers.ModelSerializer):
-    owner = OrgRefSerializer()
-    buyer = OrgRefSerializer()
-    listing_id = serializers.IntegerField()
+class OfferOutputSerializer(ListingTradeOutputSerializer):
     rounds = OfferRoundSerializer(many=True)
     deal_id = serializers.SerializerMethodField()
 
     class Meta:
         model = Offer
         fields = (
-            "id",
-            "listing_kind",
-            "listing_id",
-            "title",
-            "owner",
-            "buyer",
-            "amount",
-            "transaction_mode",
+            *ListingTradeOutputSerializer.FIELDS,
             "status",
             "awaiting",
             "decline_reason",
@@ -186,6 +202,30 @@ class OfferOutputSerializer(serializers.ModelSerializer):
     def get_deal_id(self, offer: Offer) -> int | None:
         deal = getattr(offer, "deal", None)
         return deal.pk if deal else None
+
+
+# ---- purchases ---------------------------------------------------------------------------------------------
+
+
+class PurchaseInputSerializer(ListingTradeInputSerializer):
+    amount = serializers.DecimalField(
+        **MONEY, min_value=0, help_text=_("the listed price as the buyer saw it; a changed price is refused")
+    )
+
+
+class PurchaseOutputSerializer(ListingTradeOutputSerializer):
+    deal_id = serializers.IntegerField(source="deal.pk")
+    notice_ends_at = serializers.DateTimeField(source="deal.notice_ends_at", allow_null=True)
+
+    class Meta:
+        model = Purchase
+        fields = (
+            *ListingTradeOutputSerializer.FIELDS,
+            "deal_id",
+            "notice_ends_at",
+            "version",
+            "created_at",
+        )
 
 
 # ---- proposals ---------------------------------------------------------------------------------------------
@@ -305,6 +345,7 @@ class DealOutputSerializer(serializers.ModelSerializer):
             "auction",
             "offer",
             "proposal",
+            "purchase",
             "amount",
             "transaction_mode",
             "stage",

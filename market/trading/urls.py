@@ -8,6 +8,7 @@ from market.trading import apis
 router = SimpleRouter()
 router.register("auctions", apis.AuctionViewSet, basename="auction")
 router.register("offers", apis.OfferViewSet, basename="offer")
+router.register("purchases", apis.PurchaseViewSet, basename="purchase")
 router.register("proposals", apis.ProposalViewSet, basename="proposal")
 router.register("deals", apis.DealViewSet, basename="deal")
 router.register("notices", apis.NoticeViewSet, basename="notice")

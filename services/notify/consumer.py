@@ -5,8 +5,9 @@ handler's transaction (with the inbox row of the event, so a redelivered event c
   followed organization or IPC class matches it (through the subscription index), followers of the listing;
 - a listing submitted: the reviewers; published or rejected: the owner organization's members;
 - a followed listing updated, withdrawn or closed: its followers who may read it (see `_listing_followers`);
-- trading: the owner on a new bid, offer or proposal; the previous top bidder when outbid; the other side of
-  an offer; the proposer when shortlisted or accepted; parties and broker on every deal step."""
+- trading: the owner on a new bid, offer, purchase at the listed price or proposal; the previous top bidder
+  when outbid; everyone signed up (and the owner, unless it cancelled) when an auction is cancelled; the other
+  side of an offer; the proposer when shortlisted or accepted; parties and broker on every deal step."""
 
 from collections.abc import Iterable
 from typing import Any
@@ -16,6 +17,7 @@ from market.catalog.models import Patent
 from market.events.catalogue import (
     TOPICS,
     AchievementFact,
+    AuctionCancelled,
     AuctionClosed,
     AuctionFailed,
     AuctionOpened,
@@ -38,6 +40,7 @@ from market.events.catalogue import (
     ProposalAccepted,
     ProposalFact,
     ProposalSubmitted,
+    PurchaseMade,
 )
 from services.common.consumer import ConsumerSpec, ReceivedEvent, decode, deduplicate
 from services.notify.matching import candidates, listing_facts, matching_subscriptions
@@ -203,7 +206,9 @@ def _trading_context(
     }
 
 
-def _auction(received: ReceivedEvent, event: AuctionOpened | AuctionClosed | AuctionFailed) -> None:
+def _auction(
+    received: ReceivedEvent, event: AuctionOpened | AuctionClosed | AuctionFailed | AuctionCancelled
+) -> None:
     match event:
         case AuctionOpened():
             # only followers who can still read the listing (it may have been withdrawn since it opened)
@@ -238,6 +243,19 @@ def _auction(received: ReceivedEvent, event: AuctionOpened | AuctionClosed | Auc
                 event, title=event.listing_title, auction_id=event.auction_id, reason=event.reason
             )
             _emit(received, "auction_result", _recipients(_members([event.owner_org_id])), failed)
+        case AuctionCancelled():
+            actor = event.actor_user_id
+            users = _users(pk for pk in event.registered_user_ids if pk != actor)
+            cancelled = _trading_context(
+                event,
+                title=event.listing_title,
+                listing=(event.listing_kind, event.listing_id),
+                auction_id=event.auction_id,
+                reason=event.reason,
+                deposit_released=bool(event.released_registration_ids),
+            )
+            owners = _members([event.owner_org_id], except_user=actor)
+            _emit(received, "auction_result", _recipients(users) + _recipients(owners), cancelled)
 
 
 def _bid(received: ReceivedEvent, event: BidPlaced | BidOutbid) -> None:
@@ -287,6 +305,22 @@ def _offer(received: ReceivedEvent, event: OfferFact) -> None:
     _emit(received, "offer", _recipients(users), context)
 
 
+def _purchase(received: ReceivedEvent, event: PurchaseMade) -> None:
+    """The owner organization hears that a buyer accepted its listed price, and of the deal that opened."""
+    context = _trading_context(
+        event,
+        title=event.listing_title,
+        amount=event.amount,
+        listing=(event.listing_kind, event.listing_id),
+        link=_deal_link(event.deal_id),
+        purchase_id=event.purchase_id,
+        deal_id=event.deal_id,
+        notice_ends_at=event.notice_ends_at or "",
+    )
+    owners = _members([event.owner_org_id], except_user=event.buyer_user_id)
+    _emit(received, "purchase", _recipients(owners), context)
+
+
 def _proposal(received: ReceivedEvent, event: ProposalFact) -> None:
     accepted: dict[str, Any] = {"deal_id": event.deal_id} if isinstance(event, ProposalAccepted) else {}
     context = _trading_context(
@@ -327,12 +361,14 @@ def notify_handle(received: ReceivedEvent) -> None:
     match received.event:
         case ListingFact() as event:
             _listing(received, event)
-        case AuctionOpened() | AuctionClosed() | AuctionFailed() as event:
+        case AuctionOpened() | AuctionClosed() | AuctionFailed() | AuctionCancelled() as event:
             _auction(received, event)
         case BidPlaced() | BidOutbid() as event:
             _bid(received, event)
         case OfferFact() as event:
             _offer(received, event)
+        case PurchaseMade() as event:
+            _purchase(received, event)
         case ProposalFact() as event:
             _proposal(received, event)
         case DealFact() as event:

@@ -20,7 +20,9 @@ from market.events.models import OutboxEvent
 from market.events.relay import OutboxRelay, producer_build
 from market.localdev.embedded import EmbeddedBroker, free_port
 from services.common.consumer import ConsumerRunner, ConsumerSpec
+from services.common.models import HandledMessage
 from tests.processes import child_database_url
+from tests.waiting import wait_until
 
 ALL_TOPICS = sorted(set(TOPICS.values()))
 REPO = Path(__file__).resolve().parents[2]
@@ -100,6 +102,16 @@ def relay_loop(broker: EmbeddedBroker, *, stop: threading.Event) -> None:
 
 def consumer_loop(broker: EmbeddedBroker, spec: ConsumerSpec, *, stop: threading.Event, **options) -> int:
     return ConsumerRunner(spec=spec, bootstrap_servers=broker.kafka_bootstrap, **options).run(stop)
+
+
+def handle_everything(broker: EmbeddedBroker, spec: ConsumerSpec) -> None:
+    """Relay the whole outbox and run the consumer of `spec` until it has handled every event."""
+    total = OutboxEvent.objects.count()
+    relay_all(broker)
+    with running(consumer_loop, broker, spec):
+        assert wait_until(
+            lambda: HandledMessage.objects.filter(consumer=spec.name).count() == total, timeout=40
+        ), f"the {spec.name} consumer did not handle every event"
 
 
 def consumer_process(

@@ -11,14 +11,13 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from market.catalog import services as catalog
 from market.events.catalogue import BidOutbid, BidPlaced
-from market.events.models import OutboxEvent
 from market.events.publishing import publish
 from services.common.models import HandledMessage
 from services.notify.consumer import SPEC
 from services.notify.models import Channel, DeliveryStatus, Notification
 from services.notify.services import fanout, subscriptions
 from tests import factories
-from tests.events.kit import consumer_loop, relay_all, running
+from tests.events.kit import handle_everything
 from tests.notify.conftest import webhook_verify
 from tests.waiting import wait_until
 
@@ -43,12 +42,7 @@ def _publish(cast, **fields):
 
 
 def _consume_everything(broker) -> None:
-    total = OutboxEvent.objects.count()
-    relay_all(broker)
-    with running(consumer_loop, broker, SPEC):
-        assert wait_until(
-            lambda: HandledMessage.objects.filter(consumer="notify").count() == total, timeout=40
-        ), "the consumer did not handle every event"
+    handle_everything(broker, SPEC)
 
 
 def _matched(user) -> list[Notification]:

@@ -1,16 +1,19 @@
 """Builders for trading tests: auctions through the service, ends moved into the past (the API refuses to
-open an auction that already ended), many enterprise bidders, and the outbox as payload lists."""
+open an auction that already ended), many enterprise bidders, deals taken to completion, listings as the
+public reads them, and the outbox as payload lists."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from jsonschema import Draft202012Validator
 
 from market.accounts.models import OrganizationType, User
 from market.events.models import OutboxEvent
-from market.trading.models import Auction
-from market.trading.services import auctions
+from market.events.schemas import stored_snapshots
+from market.trading.models import Auction, Deal
+from market.trading.services import auctions, deals
 from tests import factories
 
 
@@ -39,4 +42,34 @@ def enterprise_bidders(count: int) -> list[User]:
 
 
 def events_of(type_name: str) -> list[dict[str, Any]]:
-    return [row.data for row in OutboxEvent.objects.filter(type=type_name).order_by("created_at")]
+    """The payloads of one type in the outbox, oldest first, each checked against every stored schema of its
+    type (what a consumer relies on)."""
+    payloads = [row.data for row in OutboxEvent.objects.filter(type=type_name).order_by("created_at")]
+    for snapshot in stored_snapshots(type_name):
+        for payload in payloads:
+            Draft202012Validator(snapshot).validate(payload)
+    return payloads
+
+
+def complete_deal(deal: Deal, *, seller: User, buyer: User) -> None:
+    """Every step to completion, each by the side that takes it."""
+    deals.deal_advance(deal=deal, user=buyer, to="contract_signed")
+    deals.deal_register_contract(
+        deal=deal,
+        user=seller,
+        contract_type="transfer",
+        contract_value=deal.amount,
+        technology_transaction_value=deal.amount,
+        registration_number=f"330106{deal.pk:010d}",
+        registered_on=date.today(),
+    )
+    deals.deal_advance(deal=deal, user=seller, to="paid")
+    deals.deal_advance(deal=deal, user=buyer, to="completed")
+
+
+def availability(api: Any, listing: Any) -> str:
+    """The listing's availability as its public detail endpoint shows it."""
+    kind = "patents" if hasattr(listing, "application_number") else "achievements"
+    response = api(None).get(f"/api/v1/{kind}/{listing.pk}/")
+    assert response.status_code == 200, response.content
+    return response.json()["availability"]

@@ -1,20 +1,24 @@
 """Against the real PostgreSQL, with real threads and connections: 200 bids from 20 threads on one auction
-are strictly ordered, and closing it twice or from two workers at once opens exactly one deal."""
+are strictly ordered, closing it twice or from two workers at once opens exactly one deal, and of buyers
+accepting one listed price at once exactly the first gets it."""
 
 import itertools
 import random
 import threading
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
+from market.catalog.models import Patent
 from market.trading import tasks
-from market.trading.models import Auction, AuctionStatus, Bid, Deal
+from market.trading.models import Auction, AuctionStatus, Bid, Deal, Purchase
 from market.trading.services import auctions
 from tests import factories
+from tests.locks import wait_until_blocked
 from tests.trading.helpers import end_now, enterprise_bidders, events_of, open_auction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -132,3 +136,87 @@ def test_the_beat_task_run_by_two_workers_at_once_finishes_each_auction_once(cas
     assert len(events_of("market.auction.closed.v1")) == 3
     assert len(events_of("market.auction.failed.v1")) == 3
     assert not Auction.objects.filter(status=AuctionStatus.OPEN).exists()
+
+
+PRICE = "200000.00"
+
+
+def _buy(user, patent):
+    client = APIClient()
+    client.force_authenticate(user)
+    body = {
+        "listing_kind": "patent",
+        "listing_id": patent.pk,
+        "amount": PRICE,
+        "transaction_mode": "transfer",
+    }
+    return client.post("/api/v1/purchases/", body, format="json")
+
+
+def test_of_two_buyers_at_once_the_first_wins_and_the_second_waits_for_it_then_is_refused(cast):
+    """The second purchase is provably queued behind the first one's uncommitted claim on the listing (its
+    backend waits for a lock), and once the first commits it sees the first deal and answers 409."""
+    patent = factories.patent(cast.university, price=Decimal(PRICE))
+    first_bought, release = threading.Event(), threading.Event()
+    second_pid: list[int] = []
+    answers: dict[str, Any] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():  # the purchase made, its transaction held open until released
+                answers["first"] = _buy(cast.ent_member, patent)
+                first_bought.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            connection.ensure_connection()
+            second_pid.append(connection.connection.info.backend_pid)
+            answers["second"] = _buy(cast.ent2_member, patent)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert first_bought.wait(30)
+    threads[1].start()
+    try:
+        while not second_pid:
+            threads[1].join(0.01)
+        wait_until_blocked(second_pid[0])
+        assert not Deal.objects.exists()  # nothing committed yet: the second buyer waits, not fails
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(30)
+
+    assert answers["first"].status_code == 201, answers["first"].content
+    second = answers["second"]
+    assert second.status_code == 409 and second.json()["error"]["code"] == "listing_reserved"
+    [deal] = Deal.objects.filter(patent=patent)
+    assert deal.buyer_id == cast.enterprise.pk and deal.purchase_id == answers["first"].json()["id"]
+    assert Patent.objects.get(pk=patent.pk).availability == "reserved"
+    assert len(events_of("market.purchase.made.v1")) == 1
+
+
+def test_eight_buyers_accepting_one_listed_price_at_once_make_exactly_one_deal(cast):
+    patent = factories.patent(cast.university, price=Decimal(PRICE))
+    buyers = enterprise_bidders(8)
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def buyer(index: int) -> None:
+        response = _buy(buyers[index], patent)
+        code = response.json()["error"]["code"] if response.status_code >= 400 else ""
+        with lock:
+            answers.append((response.status_code, code))
+
+    _run_threads(buyer, len(buyers))
+
+    assert sorted(answers) == [(201, "")] + [(409, "listing_reserved")] * 7
+    assert Purchase.objects.count() == 1 and Deal.objects.filter(patent=patent).count() == 1
+    assert len(events_of("market.purchase.made.v1")) == 1
+    assert len(events_of("market.deal.opened.v1")) == 1
+    assert Patent.objects.get(pk=patent.pk).availability == "reserved"

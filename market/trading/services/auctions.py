@@ -1,4 +1,4 @@
-"""Auctions (拍卖): opening, sign-up and deposits, bids, closing."""
+"""Auctions (拍卖): opening, sign-up and deposits, bids, closing, cancelling."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -10,12 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market.accounts.models import User
-from market.accounts.permissions import belongs_to, can_post_demand
+from market.accounts.permissions import belongs_to, can_post_demand, is_reviewer
 from market.catalog.models import (
     NdaAcceptance,
 )
 from market.common.errors import Conflict, Forbidden, Invalid
 from market.events.catalogue import (
+    AuctionCancelled,
     AuctionClosed,
     AuctionDepositConfirmed,
     AuctionFailed,
@@ -34,6 +35,7 @@ from market.trading.models import (
     DepositStatus,
     FailureReason,
 )
+from market.trading.services.availability import availability_refresh, listing_claim
 from market.trading.services.common import acting_org_id, listing_columns, published_listing
 from market.trading.services.deals import deal_open
 
@@ -53,7 +55,8 @@ def auction_open(
     extension_minutes: int = 5,
     transaction_mode: str = "transfer",
 ) -> Auction:
-    """The owner puts a published listing up for auction; one open auction per listing."""
+    """The owner puts a published listing up for auction; one open auction per listing, and only while the
+    listing can be traded. The open auction reserves it."""
     listing = published_listing(listing_kind, listing_id)
     if not belongs_to(user, listing.owner_id):
         raise Forbidden(_("Only members of the owning organization auction this listing."))
@@ -68,6 +71,12 @@ def auction_open(
         raise Invalid(errors)
     try:
         with transaction.atomic():
+            # the clearer answer than "reserved", which the claim below would give
+            if Auction.objects.filter(
+                **{f"{listing_kind}_id": listing_id}, status=AuctionStatus.OPEN
+            ).exists():
+                raise Conflict(_("This listing already has an open auction."), code="auction_exists")
+            listing_claim(listing_kind, listing_id)
             auction = Auction.objects.create(
                 listing_kind=listing_kind,
                 **listing_columns(listing),
@@ -83,6 +92,7 @@ def auction_open(
                 extension_minutes=extension_minutes,
                 transaction_mode=transaction_mode,
             )
+            availability_refresh(listing)
             publish(AuctionOpened.of(auction))
     except IntegrityError as error:
         raise Conflict(_("This listing already has an open auction."), code="auction_exists") from error
@@ -144,6 +154,8 @@ def registration_confirm_deposit(*, registration: AuctionRegistration, user: Use
         auction = _lock_auction(registration.auction_id)
         if not belongs_to(user, auction.owner_id):
             raise Forbidden(_("Only the auction's owner confirms deposits."))
+        if auction.status != AuctionStatus.OPEN:
+            raise Conflict(_("This auction has ended."), code="auction_closed")
         registration = AuctionRegistration.objects.get(pk=registration.pk)
         if registration.deposit_status != DepositStatus.PENDING:
             raise Conflict(
@@ -241,6 +253,7 @@ def auction_close(*, auction_id: int) -> Auction | None:
             auction.status = AuctionStatus.FAILED
             auction.failure_reason = FailureReason.NO_BIDS if top is None else FailureReason.RESERVE_NOT_MET
             auction.save()
+            availability_refresh(auction.listing)
             publish(AuctionFailed.of(auction))
             return auction
         auction.status = AuctionStatus.CLOSED
@@ -259,4 +272,58 @@ def auction_close(*, auction_id: int) -> Auction | None:
             transaction_mode=auction.transaction_mode,
         )
         publish(AuctionClosed.of(auction, deal=deal))
+    return auction
+
+
+#: deposits an auction holds or may hold: a cancelled auction releases them
+_HELD_DEPOSITS = (DepositStatus.PENDING, DepositStatus.CONFIRMED)
+
+
+def auction_cancel(*, auction_id: int, user: User, reason: str = "") -> Auction:
+    """The owner withdraws its auction before the first bid; a platform administrator stops one at any time,
+    giving a reason. Deposits are released, everyone signed up hears of it, and the listing can be traded
+    again. Under the auction's row lock, like closing: whichever comes first wins, and the closing timer
+    leaves a cancelled auction alone (it finishes only open ones)."""
+    reason = reason.strip()
+    with transaction.atomic():
+        auction = _lock_auction(auction_id)
+        is_owner, is_administrator = belongs_to(user, auction.owner_id), is_reviewer(user)
+        if not (is_owner or is_administrator):
+            raise Forbidden(_("Only the auction's owner or a platform administrator cancels an auction."))
+        if auction.status != AuctionStatus.OPEN:
+            raise Conflict(_("This auction has ended."), code="auction_closed")
+        if is_owner and auction.bid_count == 0:
+            cancelled_by = "owner"
+        elif not is_administrator:
+            raise Conflict(
+                _("Bids have been placed: only a platform administrator can cancel this auction now."),
+                code="auction_has_bids",
+            )
+        elif not reason:
+            raise Invalid(
+                {"reason": [_("An administrator gives a reason for cancelling an auction.")]},
+                message=_("Give a reason."),
+            )
+        else:
+            cancelled_by = "administrator"
+        auction.status = AuctionStatus.CANCELLED
+        auction.cancel_reason = reason
+        auction.closed_at = timezone.now()
+        auction.bump_version()
+        auction.save()
+        registrations = list(auction.registrations.order_by("paddle_number"))
+        released = [r for r in registrations if r.deposit_status in _HELD_DEPOSITS]
+        AuctionRegistration.objects.filter(pk__in=[r.pk for r in released]).update(
+            deposit_status=DepositStatus.RELEASED, updated_at=auction.closed_at
+        )
+        availability_refresh(auction.listing)
+        publish(
+            AuctionCancelled.of(
+                auction,
+                actor=user,
+                cancelled_by=cancelled_by,
+                registrations=registrations,
+                released=released,
+            )
+        )
     return auction

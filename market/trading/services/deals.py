@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from market.accounts.models import OrganizationType, User
 from market.accounts.permissions import belongs_to, is_reviewer
+from market.catalog.models import Achievement, Patent
 from market.common.errors import Conflict, Forbidden, Invalid
 from market.events.catalogue import (
     DealAdvanced,
@@ -24,6 +25,7 @@ from market.events.publishing import publish
 from market.trading.models import (
     ADVANCE_STAGES,
     DEAL_STEPS,
+    TERMINAL_STAGES,
     ContractType,
     Deal,
     DealAudit,
@@ -32,11 +34,11 @@ from market.trading.models import (
     DealObjection,
     DealParty,
     DealStage,
+    ListingKind,
     ObjectionStatus,
 )
+from market.trading.services.availability import availability_refresh, listing_claim
 from market.trading.services.common import notice_days
-
-TERMINAL_STAGES = frozenset({DealStage.COMPLETED, DealStage.CANCELLED})
 
 
 def _audit(
@@ -55,15 +57,19 @@ def _audit(
 
 def deal_open(*, source: str, actor: User, acting_as: str, with_notice: bool = False, **fields: Any) -> Deal:
     """Create a deal in `negotiating`, audit and announce it. Call inside the caller's transaction; the
-    one-to-one link to its source (auction, offer, proposal) makes a second deal for it impossible."""
+    one-to-one link to its source (auction, offer, proposal, purchase) makes a second deal for it impossible.
+    A deal on a patent or an achievement first claims it (409 unless it can be traded) and reserves it."""
     now = timezone.now()
     if with_notice:
         fields.update(notice_starts_at=now, notice_ends_at=now + timedelta(days=notice_days()))
+    listing = _claimed_listing(fields)
     try:
         with transaction.atomic():
             deal = Deal.objects.create(**fields)
     except IntegrityError as error:
         raise Conflict(_("A deal was already opened for this."), code="deal_exists") from error
+    if listing is not None:
+        availability_refresh(listing)
     _audit(
         deal,
         action="opened",
@@ -74,6 +80,21 @@ def deal_open(*, source: str, actor: User, acting_as: str, with_notice: bool = F
     )
     publish(DealOpened.of(deal, actor=actor, source=source))
     return deal
+
+
+def _claimed_listing(fields: dict[str, Any]) -> Patent | Achievement | None:
+    if fields.get("patent_id") is not None:
+        return listing_claim(ListingKind.PATENT, fields["patent_id"])
+    if fields.get("achievement_id") is not None:
+        return listing_claim(ListingKind.ACHIEVEMENT, fields["achievement_id"])
+    return None
+
+
+def _listing_refresh(deal: Deal) -> None:
+    """A deal that completes or is cancelled changes what its listing is: sold, licensed, or free again."""
+    listing = deal.patent or deal.achievement
+    if listing is not None:
+        availability_refresh(listing)
 
 
 #: before the contract is registered either side may walk away
@@ -141,6 +162,7 @@ def deal_advance(*, deal: Deal, user: User, to: str) -> Deal:
         deal.save()
         _audit(deal, action="advance", from_stage=from_stage, actor=user, acting_as=acting_as)
         if to == DealStage.COMPLETED:
+            _listing_refresh(deal)
             publish(DealCompleted.of(deal, actor=user))
         else:
             publish(DealAdvanced.of(deal, actor=user, from_stage=from_stage))
@@ -197,6 +219,7 @@ def _cancel(deal: Deal, *, actor: User, acting_as: str, reason: str) -> Deal:
     deal.bump_version()
     deal.save()
     _audit(deal, action="cancel", from_stage=from_stage, actor=actor, acting_as=acting_as, note=reason)
+    _listing_refresh(deal)
     publish(DealCancelled.of(deal, actor=actor, reason=reason))
     return deal
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from market.accounts.models import SUPPLIER_TYPES, User
+from market.accounts.models import User
 from market.accounts.permissions import belongs_to, can_post_demand
 from market.catalog.models import (
     Patent,
@@ -27,7 +27,13 @@ from market.trading.models import (
     OfferSide,
     OfferStatus,
 )
-from market.trading.services.common import acting_org_id, listing_columns, published_listing
+from market.trading.services.availability import require_tradeable
+from market.trading.services.common import (
+    acting_org_id,
+    listing_columns,
+    needs_public_notice,
+    published_listing,
+)
 from market.trading.services.deals import deal_open
 
 #: pricing methods of achievements that take offers; patents take offers when they have no asking price (面议)
@@ -44,7 +50,9 @@ def _offer_side(offer: Offer, user: User) -> str:
 
 def _lock_open_offer(offer: Offer) -> Offer:
     locked = (
-        Offer.objects.select_for_update(of=("self",)).select_related("achievement", "owner").get(pk=offer.pk)
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("patent__owner", "achievement__owner")
+        .get(pk=offer.pk)
     )
     if locked.status != OfferStatus.OPEN:
         raise Conflict(_("This negotiation has ended."), code="offer_closed")
@@ -73,6 +81,7 @@ def offer_make(
         raise Conflict(
             _("This listing has a fixed price or is auctioned; it takes no offers."), code="not_negotiable"
         )
+    require_tradeable(listing)
     try:
         with transaction.atomic():
             offer = Offer.objects.create(
@@ -110,17 +119,9 @@ def offer_counter(*, offer: Offer, user: User, amount: Decimal, message: str = "
     return offer
 
 
-def _needs_public_notice(offer: Offer) -> bool:
-    """Negotiated pricing of a public institution's achievement is published for objections (协议定价公示)."""
-    return (
-        offer.achievement is not None
-        and offer.achievement.pricing_method == PricingMethod.NEGOTIATED
-        and offer.owner.org_type in SUPPLIER_TYPES
-    )
-
-
 def offer_accept(*, offer: Offer, user: User) -> Offer:
-    """The side whose turn it is accepts the amount on the table; a deal opens."""
+    """The side whose turn it is accepts the amount on the table; a deal opens, if the listing can still be
+    traded (another buyer's deal or an auction may have reserved it since the offer was made)."""
     side = _offer_side(offer, user)
     with transaction.atomic():
         offer = _lock_open_offer(offer)
@@ -133,7 +134,7 @@ def offer_accept(*, offer: Offer, user: User) -> Offer:
             source="offer",
             actor=user,
             acting_as=DealParty.SELLER if side == OfferSide.OWNER else DealParty.BUYER,
-            with_notice=_needs_public_notice(offer),
+            with_notice=needs_public_notice(offer.listing),
             title=offer.title,
             seller_id=offer.owner_id,
             buyer_id=offer.buyer_id,
