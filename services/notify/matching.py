@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from services.common.chinese import search_words, words
+from market.common.chinese import search_words, words
 from services.notify.models import Subscription, SubscriptionKey, SubscriptionKind
 
 #: document kinds a saved search can ask for (the `type` parameter of /api/v1/search/)

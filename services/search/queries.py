@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.common.chinese import has_latin, search_words
+from market.common.chinese import has_latin, search_words
 
 #: request parameter → document field, for the multi-valued keyword filters (each one is also a facet)
 KEYWORD_FILTERS: dict[str, str] = {

@@ -8,9 +8,9 @@ from rest_framework import serializers
 
 from market.accounts.models import OrganizationType
 from market.catalog.models import AchievementStage, CollaborationMode, LegalStatus, PatentType, TransferMode
+from market.common.chinese import words
 from market.common.fields import CalendarDateField
 from market.common.filters import IPC_PREFIX_PATTERN
-from services.common.chinese import words
 from services.search.indexes import KINDS
 from services.search.queries import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, SORTS, SearchParams
 
