@@ -41,7 +41,7 @@ from market.events.catalogue import (
 )
 from services.common.consumer import ConsumerSpec, ReceivedEvent, decode, deduplicate
 from services.notify.matching import candidates, listing_facts, matching_subscriptions
-from services.notify.models import Subscription, SubscriptionKind
+from services.notify.models import NotificationKind, Subscription, SubscriptionKind
 from services.notify.rendering import public_link
 from services.notify.selectors import listing_as_seen_by
 from services.notify.services.fanout import Recipient, notifications_create
@@ -75,7 +75,9 @@ def _title(snapshot: dict[str, Any]) -> str:
     return str(snapshot.get("title") or snapshot.get("name") or "")
 
 
-def _emit(received: ReceivedEvent, kind: str, recipients: list[Recipient], context: dict[str, Any]) -> None:
+def _emit(
+    received: ReceivedEvent, kind: NotificationKind, recipients: list[Recipient], context: dict[str, Any]
+) -> None:
     notifications_create(
         event_id=received.id, event_type=received.type, kind=kind, recipients=recipients, context=context
     )
@@ -109,8 +111,8 @@ def _new_listing(received: ReceivedEvent, event: ListingFact, context: dict[str,
             user=subscription.user, subscription=subscription, context={"subscription_name": name}
         )
         (followers if subscription.kind == SubscriptionKind.LISTING else matched).append(recipient)
-    _emit(received, "listing_changed", followers, {**context, "fact": "published"})
-    _emit(received, "listing_matched", matched, context)
+    _emit(received, NotificationKind.LISTING_CHANGED, followers, {**context, "fact": "published"})
+    _emit(received, NotificationKind.LISTING_MATCHED, matched, context)
 
 
 def _followers(aggregate: str, listing_id: int) -> list[Subscription]:
@@ -149,7 +151,7 @@ def _listing_followers(received: ReceivedEvent, event: ListingFact, context: dic
     recipients = [
         Recipient(user=subscription.user, subscription=subscription) for subscription in subscriptions
     ]
-    _emit(received, "listing_changed", recipients, {**context, "fact": event.fact})
+    _emit(received, NotificationKind.LISTING_CHANGED, recipients, {**context, "fact": event.fact})
 
 
 def _listing(received: ReceivedEvent, event: ListingFact) -> None:
@@ -164,17 +166,25 @@ def _listing(received: ReceivedEvent, event: ListingFact) -> None:
         case ListingPublished():
             _new_listing(received, event, context)
             _emit(
-                received, "listing_reviewed", _recipients(_members(owners)), {**context, "fact": event.fact}
+                received,
+                NotificationKind.LISTING_REVIEWED,
+                _recipients(_members(owners)),
+                {**context, "fact": event.fact},
             )
         case ExpertCreated() if event.snapshot.get("is_public", True):
             _new_listing(received, event, context)
         case ListingSubmitted():
             reviewers = User.objects.filter(is_platform_admin=True, is_active=True)
             review_link = public_link(f"/api/v1/review/{event.aggregate}s/")
-            _emit(received, "review_pending", _recipients(reviewers), {**context, "link": review_link})
+            _emit(
+                received,
+                NotificationKind.REVIEW_PENDING,
+                _recipients(reviewers),
+                {**context, "link": review_link},
+            )
         case ListingRejected():
             reviewed = {**context, "fact": event.fact, "reason": event.reason}
-            _emit(received, "listing_reviewed", _recipients(_members(owners)), reviewed)
+            _emit(received, NotificationKind.LISTING_REVIEWED, _recipients(_members(owners)), reviewed)
         case ListingUpdated() | ListingWithdrawn() | ListingClosed():
             _listing_followers(received, event, context)
 
@@ -221,7 +231,7 @@ def _auction(received: ReceivedEvent, event: AuctionOpened | AuctionClosed | Auc
                 ends_at=event.ends_at,
                 starting_price=event.starting_price,
             )
-            _emit(received, "auction_opened", followers, opened)
+            _emit(received, NotificationKind.AUCTION_OPENED, followers, opened)
         case AuctionClosed():
             winner = _recipients(_users([event.winner_user_id]), won=True)
             closed = _trading_context(
@@ -232,12 +242,19 @@ def _auction(received: ReceivedEvent, event: AuctionOpened | AuctionClosed | Auc
                 auction_id=event.auction_id,
                 deal_id=event.deal_id,
             )
-            _emit(received, "auction_result", winner + _recipients(_members([event.owner_org_id])), closed)
+            _emit(
+                received,
+                NotificationKind.AUCTION_RESULT,
+                winner + _recipients(_members([event.owner_org_id])),
+                closed,
+            )
         case AuctionFailed():
             failed = _trading_context(
                 event, title=event.listing_title, auction_id=event.auction_id, reason=event.reason
             )
-            _emit(received, "auction_result", _recipients(_members([event.owner_org_id])), failed)
+            _emit(
+                received, NotificationKind.AUCTION_RESULT, _recipients(_members([event.owner_org_id])), failed
+            )
 
 
 def _bid(received: ReceivedEvent, event: BidPlaced | BidOutbid) -> None:
@@ -252,7 +269,7 @@ def _bid(received: ReceivedEvent, event: BidPlaced | BidOutbid) -> None:
                 auction_id=event.auction_id,
                 ends_at=event.ends_at,
             )
-            _emit(received, "bid_placed", _recipients(owners), placed)
+            _emit(received, NotificationKind.BID_PLACED, _recipients(owners), placed)
         case BidOutbid():
             outbid = _trading_context(
                 event,
@@ -261,7 +278,7 @@ def _bid(received: ReceivedEvent, event: BidPlaced | BidOutbid) -> None:
                 auction_id=event.auction_id,
                 ends_at=event.ends_at,
             )
-            _emit(received, "outbid", _recipients(_users([event.outbid_user_id])), outbid)
+            _emit(received, NotificationKind.OUTBID, _recipients(_users([event.outbid_user_id])), outbid)
 
 
 def _offer(received: ReceivedEvent, event: OfferFact) -> None:
@@ -284,7 +301,7 @@ def _offer(received: ReceivedEvent, event: OfferFact) -> None:
         users = _members([event.owner_org_id], except_user=actor)
     else:
         users = _users([event.buyer_user_id])
-    _emit(received, "offer", _recipients(users), context)
+    _emit(received, NotificationKind.OFFER, _recipients(users), context)
 
 
 def _proposal(received: ReceivedEvent, event: ProposalFact) -> None:
@@ -301,7 +318,7 @@ def _proposal(received: ReceivedEvent, event: ProposalFact) -> None:
         users = _members([event.enterprise_org_id], except_user=event.proposer_user_id)
     else:
         users = _users([event.proposer_user_id])
-    _emit(received, "proposal", _recipients(users), context)
+    _emit(received, NotificationKind.PROPOSAL, _recipients(users), context)
 
 
 def _deal(received: ReceivedEvent, event: DealFact) -> None:
@@ -319,7 +336,7 @@ def _deal(received: ReceivedEvent, event: DealFact) -> None:
         stage=event.stage,
         **cancelled,
     )
-    _emit(received, "deal", _recipients(users), context)
+    _emit(received, NotificationKind.DEAL, _recipients(users), context)
 
 
 def notify_handle(received: ReceivedEvent) -> None:

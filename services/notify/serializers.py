@@ -14,6 +14,7 @@ from services.notify.models import (
     DeliveryAttempt,
     Frequency,
     Notification,
+    NotificationKind,
     Preference,
     Subscription,
     SubscriptionKind,
@@ -219,13 +220,25 @@ class MarkReadSerializer(serializers.Serializer):
     )
 
 
+class DistinctChoicesField(serializers.ListField):
+    """A list of choices, each at most once: a repeated one is a mistake of the client, not a wish."""
+
+    default_error_messages = {"repeated": _("Each value at most once; repeated: %(values)s.")}
+
+    def __init__(self, *, choices: list[tuple[str, Any]], **kwargs: Any) -> None:
+        super().__init__(child=serializers.ChoiceField(choices=choices), max_length=len(choices), **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        values = super().to_internal_value(data)
+        repeated = sorted({value for value in values if values.count(value) > 1})
+        if repeated:
+            self.fail("repeated", values=", ".join(repeated))
+        return values
+
+
 class PreferenceSerializer(serializers.ModelSerializer):
-    channels = serializers.ListField(
-        child=serializers.ChoiceField(choices=Channel.choices), max_length=3, required=False
-    )
-    muted_kinds = serializers.ListField(
-        child=serializers.CharField(max_length=40), max_length=20, required=False
-    )
+    channels = DistinctChoicesField(choices=Channel.choices, required=False)
+    muted_kinds = DistinctChoicesField(choices=NotificationKind.choices, required=False)
 
     class Meta:
         model = Preference
