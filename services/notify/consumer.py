@@ -40,9 +40,9 @@ from market.events.catalogue import (
     ProposalSubmitted,
 )
 from services.common.consumer import ConsumerSpec, ReceivedEvent, decode, deduplicate
+from services.notify.links import deal_link, listing_link, review_link
 from services.notify.matching import candidates, listing_facts, matching_subscriptions
 from services.notify.models import NotificationKind, Subscription, SubscriptionKind
-from services.notify.rendering import public_link
 from services.notify.selectors import listing_as_seen_by
 from services.notify.services.fanout import Recipient, notifications_create
 
@@ -65,10 +65,6 @@ def _members(org_ids: Iterable[int | None], *, except_user: int | None = None) -
 
 def _recipients(users: Iterable[User], **context: Any) -> list[Recipient]:
     return [Recipient(user=user, context=context) for user in users]
-
-
-def _listing_link(kind: str, listing_id: Any) -> str:
-    return public_link(f"/api/v1/{kind}s/{listing_id}/")
 
 
 def _title(snapshot: dict[str, Any]) -> str:
@@ -159,7 +155,7 @@ def _listing(received: ReceivedEvent, event: ListingFact) -> None:
         "listing_kind": event.aggregate,
         "listing_id": event.aggregate_id,
         "title": _title(event.snapshot),
-        "link": _listing_link(event.aggregate, event.aggregate_id),
+        "link": listing_link(event.aggregate, event.aggregate_id),
     }
     owners = [event.owner_org_id]
     match event:
@@ -175,12 +171,11 @@ def _listing(received: ReceivedEvent, event: ListingFact) -> None:
             _new_listing(received, event, context)
         case ListingSubmitted():
             reviewers = User.objects.filter(is_platform_admin=True, is_active=True)
-            review_link = public_link(f"/api/v1/review/{event.aggregate}s/")
             _emit(
                 received,
                 NotificationKind.REVIEW_PENDING,
                 _recipients(reviewers),
-                {**context, "link": review_link},
+                {**context, "link": review_link(event.aggregate)},
             )
         case ListingRejected():
             reviewed = {**context, "fact": event.fact, "reason": event.reason}
@@ -192,17 +187,13 @@ def _listing(received: ReceivedEvent, event: ListingFact) -> None:
 # ---- trading --------------------------------------------------------------------------------------------
 
 
-def _deal_link(deal_id: int) -> str:
-    return public_link(f"/api/v1/deals/{deal_id}/")
-
-
 def _trading_context(
     event: Event, *, title: str, amount: str = "", listing: tuple[str, int] | None = None, **details: Any
 ) -> dict[str, Any]:
     """What a trading notification shows: the fact, the thing traded (its listing's link, unless `details`
     bring another) and the event's ids and moments."""
     kind, listing_id = listing or ("", 0)
-    link = _listing_link(kind, listing_id) if listing else ""
+    link = listing_link(kind, listing_id) if listing else ""
     return {
         "fact": event.fact,
         "listing_kind": kind,
@@ -238,7 +229,7 @@ def _auction(received: ReceivedEvent, event: AuctionOpened | AuctionClosed | Auc
                 event,
                 title=event.listing_title,
                 amount=event.amount,
-                link=_deal_link(event.deal_id),
+                link=deal_link(event.deal_id),
                 auction_id=event.auction_id,
                 deal_id=event.deal_id,
             )
@@ -285,7 +276,7 @@ def _offer(received: ReceivedEvent, event: OfferFact) -> None:
     """To the other side: the owner organization when the buyer acted, else the buyer."""
     accepted: dict[str, Any] = {}
     if isinstance(event, OfferAccepted):  # from now on the offer is a deal
-        accepted = {"link": _deal_link(event.deal_id), "deal_id": event.deal_id}
+        accepted = {"link": deal_link(event.deal_id), "deal_id": event.deal_id}
     context = _trading_context(
         event,
         title=event.listing_title,
@@ -331,7 +322,7 @@ def _deal(received: ReceivedEvent, event: DealFact) -> None:
         event,
         title=event.title,
         amount=event.amount,
-        link=_deal_link(event.deal_id),
+        link=deal_link(event.deal_id),
         deal_id=event.deal_id,
         stage=event.stage,
         **cancelled,
