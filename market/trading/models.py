@@ -334,6 +334,12 @@ class ProposalStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     SHORTLISTED = "shortlisted", _("Shortlisted")
     ACCEPTED = "accepted", _("Accepted")
+    #: another proposal for the same demand was accepted
+    NOT_SELECTED = "not_selected", _("Not selected")
+
+
+#: the proposals still in the running, which the acceptance of another one settles
+UNDECIDED_PROPOSALS = (ProposalStatus.SUBMITTED, ProposalStatus.SHORTLISTED)
 
 
 class Proposal(VersionedModel):
@@ -355,6 +361,8 @@ class Proposal(VersionedModel):
     status = models.CharField(
         _("status"), max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.SUBMITTED
     )
+    #: what the enterprise told the proposers it did not select, when it accepted another proposal
+    not_selected_reason = models.TextField(_("reason for not selecting"), blank=True)
 
     class Meta:
         verbose_name = _("proposal")

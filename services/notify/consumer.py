@@ -5,8 +5,10 @@ handler's transaction (with the inbox row of the event, so a redelivered event c
   followed organization or IPC class matches it (through the subscription index), followers of the listing;
 - a listing submitted: the reviewers; published or rejected: the owner organization's members;
 - a followed listing updated, withdrawn or closed: its followers who may read it (see `_listing_followers`);
+- a demand solved (a proposal accepted): its followers, like any closed listing;
 - trading: the owner on a new bid, offer or proposal; the previous top bidder when outbid; the other side of
-  an offer; the proposer when shortlisted or accepted; parties and broker on every deal step."""
+  an offer; the proposer when shortlisted, accepted or not selected; parties and broker on every deal
+  step."""
 
 from collections.abc import Iterable
 from typing import Any
@@ -37,10 +39,11 @@ from market.events.catalogue import (
     OfferFact,
     ProposalAccepted,
     ProposalFact,
+    ProposalNotSelected,
     ProposalSubmitted,
 )
 from services.common.consumer import ConsumerSpec, ReceivedEvent, decode, deduplicate
-from services.notify.links import deal_link, listing_link, review_link
+from services.notify.links import deal_link, listing_link, proposal_link, review_link
 from services.notify.matching import candidates, listing_facts, matching_subscriptions
 from services.notify.models import NotificationKind, Subscription, SubscriptionKind
 from services.notify.selectors import listing_as_seen_by
@@ -296,14 +299,20 @@ def _offer(received: ReceivedEvent, event: OfferFact) -> None:
 
 
 def _proposal(received: ReceivedEvent, event: ProposalFact) -> None:
-    accepted: dict[str, Any] = {"deal_id": event.deal_id} if isinstance(event, ProposalAccepted) else {}
+    """Decided proposals link to what the proposer can still open: the demand is closed once one is accepted,
+    so the accepted one leads to its deal and the others to the proposal itself."""
+    decided: dict[str, Any] = {}
+    if isinstance(event, ProposalAccepted):
+        decided = {"deal_id": event.deal_id, "link": deal_link(event.deal_id)}
+    elif isinstance(event, ProposalNotSelected):
+        decided = {"reason": event.reason, "link": proposal_link(event.proposal_id)}
     context = _trading_context(
         event,
         title=event.demand_title,
         amount=event.amount,
         listing=("demand", event.demand_id),
         proposal_id=event.proposal_id,
-        **accepted,
+        **decided,
     )
     if isinstance(event, ProposalSubmitted):
         users = _members([event.enterprise_org_id], except_user=event.proposer_user_id)

@@ -5,6 +5,7 @@ creates through the outbox; permission checks live here so no caller can skip th
 
 Concurrency: everything that happens to one auction (sign-ups, bids, closing) runs under a row lock of the
 auction, so bids are strictly ordered and closing happens once; a deal's stage changes lock the deal; offers
-and proposals lock their own row (proposal acceptance also locks the demand, so a demand accepts one).
+and proposals lock their own row (proposal acceptance also locks the demand, so a demand accepts one, and a
+submission reads the demand under that lock, so none slips in while the demand is being solved).
 Unique constraints back every "only once" rule, so a second deal for the same auction cannot be stored even
 if the locks were bypassed."""
