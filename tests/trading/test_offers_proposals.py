@@ -6,7 +6,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
+from market.common.errors import Conflict
 from market.trading.models import Deal, Offer, Proposal
 from market.trading.services import offers, proposals
 from tests import factories
@@ -282,3 +285,92 @@ def test_a_proposal_submitted_while_another_is_being_accepted_waits_and_finds_th
     response = answer["response"]
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_published"
     assert list(Proposal.objects.filter(demand=demand).values_list("status", flat=True)) == ["accepted"]
+
+
+#: (action, proposer index): what an enterprise and three proposers may try, in any order
+PROPOSAL_STEPS = st.lists(
+    st.tuples(st.sampled_from(["submit", "shortlist", "accept"]), st.integers(min_value=0, max_value=2)),
+    min_size=3,
+    max_size=14,
+)
+
+
+@settings(
+    max_examples=60,
+    derandomize=True,  # the same sequences on every run, so a failure reproduces
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    database=None,
+)
+@given(steps=PROPOSAL_STEPS, reason=st.sampled_from(["", "另选他方"]))
+@example(
+    steps=[
+        ("submit", 0),
+        ("submit", 1),
+        ("submit", 2),
+        ("shortlist", 0),
+        ("shortlist", 1),
+        ("accept", 1),
+        ("accept", 0),
+        ("submit", 0),
+        ("shortlist", 2),
+    ],
+    reason="另选他方",
+)
+def test_proposal_lifecycle_properties(cast, steps, reason):
+    """Whatever order submissions, shortlists and acceptances come in, against a simple model: a step the
+    model forbids is refused (and changes nothing), at most one proposal is accepted, and once one is, the
+    demand is solved and no other proposal is left undecided; each one not selected carries the reason."""
+    with transaction.atomic():  # each example rolls back
+        proposers = [cast.uni_member, cast.inst_member, factories.user(factories.organization("university"))]
+        demand = factories.demand(cast.enterprise)
+        model: dict[int, str] = {}  # proposer index -> status
+        made: dict[int, Proposal] = {}
+        for action, index in steps:
+            solved = "accepted" in model.values()
+            try:
+                if action == "submit":
+                    made[index] = proposals.proposal_submit(
+                        demand=demand,
+                        user=proposers[index],
+                        summary="s",
+                        approach="a",
+                        amount=Decimal("1"),
+                        transaction_mode="service",
+                    )
+                elif index in made and action == "shortlist":
+                    proposals.proposal_shortlist(proposal=made[index], user=cast.ent_member)
+                elif index in made:
+                    proposals.proposal_accept(proposal=made[index], user=cast.ent_member, reason=reason)
+                else:
+                    continue
+            except Conflict:
+                allowed = False
+            else:
+                allowed = True
+            expected = (
+                (not solved and index not in model)
+                if action == "submit"
+                else (model.get(index) == "submitted")
+                if action == "shortlist"
+                else (not solved and model.get(index) == "shortlisted")
+            )
+            assert allowed == expected, (action, index, model)
+            if allowed and action == "submit":
+                model[index] = "submitted"
+            elif allowed and action == "shortlist":
+                model[index] = "shortlisted"
+            elif allowed:
+                model = {other: "not_selected" for other in model} | {index: "accepted"}
+            stored = {
+                proposers.index(p.proposer_user): (p.status, p.not_selected_reason)
+                for p in Proposal.objects.filter(demand=demand).select_related("proposer_user")
+            }
+            assert stored == {
+                other: (status, reason if status == "not_selected" else "") for other, status in model.items()
+            }
+            demand.refresh_from_db()
+            assert demand.status == ("closed" if "accepted" in model.values() else "published")
+        solved_events = events_of("market.demand.solved.v1")
+        assert len(solved_events) == list(model.values()).count("accepted") <= 1
+        transaction.set_rollback(True)
