@@ -1,6 +1,10 @@
 """`run_consumer notify`: decides who must hear of each market fact and writes their notifications in the
 handler's transaction (with the inbox row of the event, so a redelivered event changes nothing).
 
+A subscription (saved search, followed listing, organization or IPC class) hears only of facts that happened
+after it was created, by the event's own time (CloudEvents `time`), not by when the consumer gets to it; what
+it would have matched before is one search link in the subscription's API output (`earlier_matches`).
+
 - a newly published listing or demand (or a new public expert profile): subscribers whose saved search,
   followed organization or IPC class matches it (through the subscription index), followers of the listing;
 - a listing submitted: the reviewers; published or rejected: the owner organization's members;
@@ -102,7 +106,7 @@ def _new_listing(received: ReceivedEvent, event: ListingFact, context: dict[str,
     owner_org = event.owner_org_id
     followers: list[Recipient] = []
     matched: list[Recipient] = []
-    for subscription in matching_subscriptions(facts):
+    for subscription in matching_subscriptions(facts, existed_at=received.time):
         if subscription.user.organization_id == owner_org and owner_org is not None:
             continue  # nobody needs to hear about their own organization's listing
         name = subscription.name or subscription.params.get("q") or subscription.params.get("ipc") or ""
@@ -114,8 +118,11 @@ def _new_listing(received: ReceivedEvent, event: ListingFact, context: dict[str,
     _emit(received, NotificationKind.LISTING_MATCHED, matched, context)
 
 
-def _followers(aggregate: str, listing_id: int) -> list[Subscription]:
-    return candidates([f"listing:{aggregate}:{listing_id}"], kinds=[SubscriptionKind.LISTING])
+def _followers(received: ReceivedEvent, aggregate: str, listing_id: int) -> list[Subscription]:
+    """Followers of a listing who followed it before the fact happened."""
+    return candidates(
+        [f"listing:{aggregate}:{listing_id}"], kinds=[SubscriptionKind.LISTING], existed_at=received.time
+    )
 
 
 def _left_the_public_market(event: ListingFact) -> bool:
@@ -137,7 +144,7 @@ def _listing_followers(received: ReceivedEvent, event: ListingFact, context: dic
     need to know it is gone, and the event's snapshot is exactly what was public (a published listing
     cannot be edited). A withdrawal from review (pending, never seen outside) follows the general rule."""
     kind, listing_id = event.aggregate, event.aggregate_id
-    subscriptions = _followers(kind, listing_id)
+    subscriptions = _followers(received, kind, listing_id)
     if not _left_the_public_market(event):
         subscriptions = [
             subscription
@@ -214,7 +221,7 @@ def _auction(received: ReceivedEvent, event: AuctionOpened | AuctionClosed | Auc
             kind, listing_id = event.listing_kind, event.listing_id
             followers = [
                 Recipient(user=subscription.user)
-                for subscription in _followers(kind, listing_id)
+                for subscription in _followers(received, kind, listing_id)
                 if listing_as_seen_by(user=subscription.user, kind=kind, listing_id=listing_id) is not None
             ]
             opened = _trading_context(

@@ -3,12 +3,14 @@
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from market.accounts.models import OrganizationType
 from market.catalog.models import LegalStatus, TransferMode
 from market.common.filters import IPC_PREFIX_PATTERN
-from services.notify.matching import DOCUMENT_KINDS, ipc_normalize
+from services.notify.links import search_link
+from services.notify.matching import DOCUMENT_KINDS, earlier_matches_search, ipc_normalize
 from services.notify.models import (
     Channel,
     DeliveryAttempt,
@@ -141,6 +143,13 @@ class SubscriptionUpdateSerializer(serializers.Serializer):
 
 
 class SubscriptionOutputSerializer(serializers.ModelSerializer):
+    earlier_matches = serializers.SerializerMethodField(
+        help_text=_(
+            "A search for what this subscription matches that was published before it was created: "
+            "notifications are only sent for what is published afterwards."
+        )
+    )
+
     class Meta:
         model = Subscription
         fields = (
@@ -155,7 +164,13 @@ class SubscriptionOutputSerializer(serializers.ModelSerializer):
             "is_active",
             "created_at",
             "updated_at",
+            "earlier_matches",
         )
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_earlier_matches(self, subscription: Subscription) -> str | None:
+        params = earlier_matches_search(subscription)
+        return search_link(params) if params is not None else None
 
 
 class NotificationOutputSerializer(serializers.ModelSerializer):
