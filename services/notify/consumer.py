@@ -2,8 +2,10 @@
 handler's transaction (with the inbox row of the event, so a redelivered event changes nothing).
 
 A subscription (saved search, followed listing, organization or IPC class) hears only of facts that happened
-after it was created, by the event's own time (CloudEvents `time`), not by when the consumer gets to it; what
-it would have matched before is one search link in the subscription's API output (`earlier_matches`).
+after it was created, by the event's own time (CloudEvents `time`, the outbox row's: a re-sent event keeps
+it), not by when the consumer gets to it; what it would have matched before is one search link in the
+subscription's API output (`earlier_matches`). An event without a time (the relay always sends one) is
+matched against every subscription.
 
 - a newly published listing or demand (or a new public expert profile): subscribers whose saved search,
   followed organization or IPC class matches it (through the subscription index), followers of the listing;
