@@ -36,8 +36,8 @@ def _vocabulary() -> list[str]:
     of one half could match a listing of the other), in a deterministic shuffled order."""
     from django.conf import settings
 
+    from market.common.chinese import search_words, words
     from market.demo.seeding import achievement_rows, patent_rows
-    from services.common.chinese import search_words, words
 
     data = settings.MARKET_SAMPLE_DATA_DIR
     texts = [row["title"] for row in patent_rows(data)]

@@ -436,8 +436,8 @@ def main() -> None:
     with scratch_database(f"bench_search_{os.getpid()}"), broker() as running:
         from django.conf import settings
 
+        from market.common.chinese import segment
         from market.events.decoding import event_of
-        from services.common.chinese import segment
         from services.search.indexer import bulk_send, listing_event_action
         from services.search.indexes import KINDS, alias_targets, all_aliases, client, indexes_ensure
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole market locally: installs, migrates, loads the real sample data on first start, starts the
 # Kafka/Elasticsearch stand-in, the outbox relay, the consumers, Celery and the web server, and prints the URL
-# and demo credentials. Ctrl-C stops everything. PORT (default 8000), DATABASE_URL and REDIS_URL override.
+# and demo credentials. Ctrl-C stops everything. PORT (default 8000), DATABASE_URL and REDIS_URL override;
+# notification links lead to http://127.0.0.1:PORT unless MARKET_PUBLIC_URL is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
@@ -29,26 +29,29 @@ from market.common.filters import (
     IpcPrefixFilter,
     RegionFilter,
     money_filter,
+    text_filter,
 )
 
 
-class ListingFilter(filters.FilterSet):
-    status = filters.ChoiceFilter(choices=ListingStatus.choices)
-    field = filters.CharFilter()
-    region = RegionFilter(organization_path="owner")
-    owner = filters.NumberFilter(field_name="owner_id", decimal_places=0)
-    owner_type = filters.ChoiceFilter(field_name="owner__org_type", choices=OrganizationType.choices)
-    published = DateTimeRangeFilter(field_name="published_at")
+class TextFilterSet(filters.FilterSet):
+    """A list with a free-text `q` over its `text_fields` (see `text_filter`)."""
+
     q = filters.CharFilter(method="filter_text", max_length=100)
 
     #: model fields the free-text `q` looks in (full-text search is the search service's job)
     text_fields: tuple[str, ...] = ()
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        condition = Q()
-        for field_name in self.text_fields:
-            condition |= Q(**{f"{field_name}__icontains": value})
-        return queryset.filter(condition)
+        return text_filter(queryset, self.text_fields, value)
+
+
+class ListingFilter(TextFilterSet):
+    status = filters.ChoiceFilter(choices=ListingStatus.choices)
+    field = filters.CharFilter()
+    region = RegionFilter(organization_path="owner")
+    owner = filters.NumberFilter(field_name="owner_id", decimal_places=0)
+    owner_type = filters.ChoiceFilter(field_name="owner__org_type", choices=OrganizationType.choices)
+    published = DateTimeRangeFilter(field_name="published_at")
 
 
 class PatentFilter(ListingFilter):
@@ -127,12 +130,14 @@ class DemandFilter(ListingFilter):
         return queryset.filter(is_anonymous=False)
 
 
-class ExpertFilter(filters.FilterSet):
+class ExpertFilter(TextFilterSet):
     field = filters.CharFilter(method="filter_field", max_length=100)
     organization = filters.NumberFilter(field_name="organization_id", decimal_places=0)
     region = RegionFilter(organization_path="organization")
     owner_type = filters.ChoiceFilter(field_name="organization__org_type", choices=OrganizationType.choices)
-    q = filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
+    #: what someone looking for an expert on a subject types: the subject is in the fields and the profile
+    #: more often than in the name (contacts are never searched: they are not public)
+    text_fields = ("name", "title", "fields", "bio", "achievements_summary")
 
     class Meta:
         model = Expert

@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from market.accounts.models import Organization
 from market.common.models import VersionedModel
@@ -218,15 +219,18 @@ class Achievement(SupplyListing):
     completing_units = ArrayField(
         models.CharField(max_length=200), verbose_name=_("completing units"), default=list, blank=True
     )
+    #: 成果登记号; "stage" and "registration number" mean other things on a deal, hence the contexts
     registration_number = models.CharField(
-        _("registration number"), max_length=40, null=True, blank=True, unique=True
+        pgettext_lazy("achievement", "registration number"), max_length=40, null=True, blank=True, unique=True
     )
     field = models.CharField(_("field / discipline"), max_length=100, db_index=True)
     category = models.CharField(_("category"), max_length=50, blank=True, db_index=True)
     trl = models.PositiveSmallIntegerField(
         _("technology readiness level"), validators=[MinValueValidator(1), MaxValueValidator(9)]
     )
-    stage = models.CharField(_("stage"), max_length=20, choices=AchievementStage.choices)
+    stage = models.CharField(
+        pgettext_lazy("achievement", "stage"), max_length=20, choices=AchievementStage.choices
+    )
     ip_forms = ArrayField(
         models.CharField(max_length=30, choices=IpForm.choices),
         verbose_name=_("IP forms"),

@@ -39,6 +39,7 @@ from market.common.validators import (
     validate_calendar_date,
 )
 from market.events.catalogue import (
+    DemandSolved,
     Event,
     ListingClosed,
     ListingCreated,
@@ -377,10 +378,16 @@ def demand_update(*, demand: Demand, user: User, **changes: Unpack[DemandFields]
 
 
 def _transition(
-    listing: ListingT, *, allowed_from: set[str], to: str, fact: type[ListingFact], **extra: Any
+    listing: ListingT,
+    *,
+    allowed_from: set[str],
+    to: str,
+    fact: type[ListingFact],
+    fact_fields: Mapping[str, Any] | None = None,
+    **extra: Any,
 ) -> ListingT:
     """Move a listing between statuses under a row lock, so two reviewers or a reviewer and the owner never
-    both win."""
+    both win. `extra` are columns to set with the status, `fact_fields` what the fact says besides."""
     with transaction.atomic():
         locked = type(listing)._default_manager.select_for_update().get(pk=listing.pk)
         if locked.status not in allowed_from:
@@ -400,7 +407,7 @@ def _transition(
         elif fact is ListingWithdrawn:
             publish(_fact(fact, locked, previous_status=previous_status))
         else:
-            publish(_fact(fact, locked))
+            publish(_fact(fact, locked, **(fact_fields or {})))
     return locked
 
 
@@ -432,6 +439,20 @@ def listing_close(*, listing: ListingT, user: User) -> ListingT:
     _require_member(listing, user)
     return _transition(
         listing, allowed_from={ListingStatus.PUBLISHED}, to=ListingStatus.CLOSED, fact=ListingClosed
+    )
+
+
+def demand_solve(*, demand: Demand, user: User, proposal_id: int, deal_id: int) -> Demand:
+    """Close a published demand as solved: its enterprise accepted a proposal (揭榜), which opened a deal.
+    Trading calls this inside the acceptance's transaction, so the demand closes with the deal or not at
+    all."""
+    _require_member(demand, user)
+    return _transition(
+        demand,
+        allowed_from={ListingStatus.PUBLISHED},
+        to=ListingStatus.CLOSED,
+        fact=DemandSolved,
+        fact_fields={"proposal_id": proposal_id, "deal_id": deal_id},
     )
 
 

@@ -1,12 +1,15 @@
 """Filters every catalog list shares: region by administrative code, IPC prefix, date and number ranges; and
 the filter backend that names the query parameter at fault in its errors."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.forms.utils import ErrorDict, ErrorList
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
@@ -15,6 +18,7 @@ from django_filters.fields import DateRangeField, IsoDateTimeField, RangeField
 from django_filters.filterset import BaseFilterSet
 from django_filters.widgets import DateRangeWidget, SuffixedMultiWidget
 
+from market.common.chinese import words
 from market.common.validators import validate_calendar_date
 
 IPC_PREFIX_PATTERN = r"^[A-Ha-h]([0-9]{1,2}([A-Za-z]( *[0-9]{1,4}(/[0-9]{0,6})?)?)?)?$"
@@ -63,6 +67,18 @@ class IpcPrefixFilter(filters.CharFilter):
         if len(prefix) > 4 and prefix[4] != " ":
             prefix = f"{prefix[:4]} {prefix[4:]}"
         return queryset.filter(**{f"{self.array_path}__any_startswith": prefix})
+
+
+def text_filter(queryset: QuerySet, fields: Iterable[str], value: str) -> QuerySet:
+    """A list's free-text `q`: each word of `value` (jieba's precise mode, punctuation dropped; Chinese has no
+    spaces to split on) appears in at least one of `fields`, case-insensitively (an array field as its text).
+    So 锂离子电池 finds a biography about 锂离子电池正极材料, and 正极 锂电池 a title with both words apart.
+    Ranked full-text search is the search service's job; this is the lists' plain filter."""
+    fields = tuple(fields)
+    condition = Q()
+    for word in dict.fromkeys(words(value)):
+        condition &= reduce(or_, (Q(**{f"{name}__icontains": word}) for name in fields))
+    return queryset.filter(condition)
 
 
 def money_filter(field_name: str, lookup_expr: str, **kwargs) -> filters.NumberFilter:

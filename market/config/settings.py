@@ -16,6 +16,7 @@ from market.config.integrations.email import *  # noqa: F403
 from market.config.integrations.kafka import *  # noqa: F403
 from market.config.integrations.notify import *  # noqa: F403
 from market.config.integrations.security import *  # noqa: F403
+from market.config.integrations.site import *  # noqa: F403
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -279,6 +279,16 @@ class DemandClosed(DemandFact, ListingClosed):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DemandSolved(DemandFact, ListingClosed, fact="solved"):
+    """The enterprise accepted a proposal (揭榜): the demand is closed as solved. A ListingClosed, so whatever
+    handles a closed listing (search drops it, followers are told) handles this one too; it also names the
+    proposal that solved it and the deal that opened."""
+
+    proposal_id: int
+    deal_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExpertCreated(ExpertFact, ListingCreated):
     pass
 
@@ -707,6 +717,18 @@ class ProposalShortlisted(ProposalFact, fact="shortlisted"):
 @dataclass(frozen=True, kw_only=True)
 class ProposalAccepted(ProposalFact, fact="accepted"):
     deal_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalNotSelected(ProposalFact, fact="not_selected"):
+    """Another proposal for the demand was accepted; `reason` is what the enterprise told the others (may be
+    empty)."""
+
+    reason: str
+
+    @classmethod
+    def of(cls, proposal: Any, **extra: Any) -> Self:
+        return super().of(proposal, reason=proposal.not_selected_reason, **extra)
 
 
 @dataclass(frozen=True, kw_only=True)

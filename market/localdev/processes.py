@@ -34,6 +34,23 @@ def engine_answers(elasticsearch_url: str, timeout: float = ENGINE_PROBE_TIMEOUT
     return http_answers(f"{elasticsearch_url}/_search?size=0&track_total_hits=false", timeout)
 
 
+def market_environment(
+    *, broker: EmbeddedBroker, port: int, data_dir: Path, environ: Mapping[str, str] = os.environ
+) -> dict[str, str]:
+    """What every process of the local market runs with: where the broker and the engine are, where health
+    files go, and the market's public address, which is where the web server listens unless one was given
+    (a tunnel, a proxy in front): notification links must lead to the running market."""
+    return {
+        **environ,
+        "DJANGO_SETTINGS_MODULE": "market.config.settings",
+        "KAFKA_BOOTSTRAP_SERVERS": broker.kafka_bootstrap,
+        "ELASTICSEARCH_URL": broker.elasticsearch_url,
+        "CONSUMER_HEALTH_DIR": str(data_dir),
+        "LOG_LEVEL": environ.get("LOG_LEVEL", "WARNING"),
+        "MARKET_PUBLIC_URL": environ.get("MARKET_PUBLIC_URL") or f"http://127.0.0.1:{port}",
+    }
+
+
 def market_processes(
     *, broker: EmbeddedBroker, port: int, data_dir: Path, environ: Mapping[str, str] = os.environ
 ) -> list[ProcessSpec]:

@@ -254,11 +254,15 @@ class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
         proposal = proposals.proposal_shortlist(proposal=self.get_object(), user=signed_in_user(request))
         return Response(self.get_serializer(proposal).data)
 
-    @extend_schema(request=None, responses=serializers.ProposalOutputSerializer)
+    @extend_schema(
+        request=serializers.ProposalAcceptInputSerializer, responses=serializers.ProposalOutputSerializer
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str) -> Response:
-        """Accept one shortlisted proposal; a deal opens."""
-        proposal = proposals.proposal_accept(proposal=self.get_object(), user=signed_in_user(request))
+        """Accept one shortlisted proposal: a deal opens, the demand closes as solved, and the other proposals
+        are not selected (their proposers are told, with the optional `reason`)."""
+        data = validated(serializers.ProposalAcceptInputSerializer, request.data)
+        proposal = proposals.proposal_accept(proposal=self.get_object(), user=signed_in_user(request), **data)
         return Response(self.get_serializer(proposal).data)
 
 

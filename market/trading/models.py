@@ -14,6 +14,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from market.accounts.models import Organization
 from market.catalog.models import TRADEABLE, Achievement, Availability, Demand, Patent
@@ -42,9 +43,16 @@ class ListingRef(models.Model):
     """A patent or an achievement being sold."""
 
     listing_kind = models.CharField(_("listing kind"), max_length=20, choices=ListingKind.choices)
-    patent = models.ForeignKey(Patent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    patent = models.ForeignKey(
+        Patent, verbose_name=_("patent"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     achievement = models.ForeignKey(
-        Achievement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Achievement,
+        verbose_name=_("achievement"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -122,8 +130,12 @@ class FailureReason(models.TextChoices):
 class Auction(ListingRef, VersionedModel):
     """竞价: bids are placed under a row lock of this auction, so they are strictly ordered."""
 
-    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="auctions")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        Organization, verbose_name=_("owner organization"), on_delete=models.PROTECT, related_name="auctions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
     title = models.CharField(_("title"), max_length=300)
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"), db_index=True)
@@ -143,7 +155,14 @@ class Auction(ListingRef, VersionedModel):
         _("status"), max_length=10, choices=AuctionStatus.choices, default=AuctionStatus.OPEN
     )
     current_price = models.DecimalField(_("current price"), **MONEY, null=True, blank=True)
-    leading_bid = models.ForeignKey("Bid", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    leading_bid = models.ForeignKey(
+        "Bid",
+        verbose_name=_("leading bid"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     bid_count = models.PositiveIntegerField(_("bids"), default=0)
     failure_reason = models.CharField(
         _("failure reason"), max_length=20, choices=FailureReason.choices, blank=True
@@ -196,9 +215,15 @@ class DepositStatus(models.TextChoices):
 class AuctionRegistration(TimestampedModel):
     """An enterprise signed up to bid (竞买报名): NDA accepted, deposit confirmed by the owner if required."""
 
-    auction = models.ForeignKey(Auction, on_delete=models.CASCADE, related_name="registrations")
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    auction = models.ForeignKey(
+        Auction, verbose_name=_("auction"), on_delete=models.CASCADE, related_name="registrations"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
     paddle_number = models.PositiveIntegerField(_("bidder number"))
     deposit_status = models.CharField(_("deposit"), max_length=20, choices=DepositStatus.choices)
 
@@ -221,10 +246,21 @@ class AuctionRegistration(TimestampedModel):
 class Bid(models.Model):
     """An accepted bid at its place (`sequence`) in the auction's strict order; rejected bids leave no row."""
 
-    auction = models.ForeignKey(Auction, on_delete=models.CASCADE, related_name="bids")
-    registration = models.ForeignKey(AuctionRegistration, on_delete=models.PROTECT, related_name="bids")
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    auction = models.ForeignKey(
+        Auction, verbose_name=_("auction"), on_delete=models.CASCADE, related_name="bids"
+    )
+    registration = models.ForeignKey(
+        AuctionRegistration,
+        verbose_name=_("auction registration"),
+        on_delete=models.PROTECT,
+        related_name="bids",
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
     amount = models.DecimalField(_("amount"), **MONEY)
     sequence = models.PositiveIntegerField(_("sequence"))
     placed_at = models.DateTimeField(_("placed at"))
@@ -266,9 +302,18 @@ class DeclineReason(models.TextChoices):
 class Offer(ListingRef, VersionedModel):
     """A negotiation on a listing priced "negotiated" or "open to offers"; `awaiting` names whose turn."""
 
-    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="offers_received")
-    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="offers_made")
-    buyer_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        Organization,
+        verbose_name=_("owner organization"),
+        on_delete=models.PROTECT,
+        related_name="offers_received",
+    )
+    buyer = models.ForeignKey(
+        Organization, verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="offers_made"
+    )
+    buyer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("offered by"), on_delete=models.PROTECT, related_name="+"
+    )
     title = models.CharField(_("listing title"), max_length=300)
     amount = models.DecimalField(_("amount on the table"), **MONEY)
     transaction_mode = models.CharField(_("transaction mode"), max_length=30, choices=TransactionMode.choices)
@@ -323,14 +368,26 @@ class ProposalStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     SHORTLISTED = "shortlisted", _("Shortlisted")
     ACCEPTED = "accepted", _("Accepted")
+    #: another proposal for the same demand was accepted
+    NOT_SELECTED = "not_selected", _("Not selected")
+
+
+#: the proposals still in the running, which the acceptance of another one settles
+UNDECIDED_PROPOSALS = (ProposalStatus.SUBMITTED, ProposalStatus.SHORTLISTED)
 
 
 class Proposal(VersionedModel):
     """A university or institute offers to solve an enterprise's demand."""
 
-    demand = models.ForeignKey(Demand, on_delete=models.PROTECT, related_name="proposals")
-    proposer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="proposals")
-    proposer_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    demand = models.ForeignKey(
+        Demand, verbose_name=_("demand"), on_delete=models.PROTECT, related_name="proposals"
+    )
+    proposer = models.ForeignKey(
+        Organization, verbose_name=_("proposer"), on_delete=models.PROTECT, related_name="proposals"
+    )
+    proposer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("proposed by"), on_delete=models.PROTECT, related_name="+"
+    )
     summary = models.CharField(_("summary"), max_length=300)
     approach = models.TextField(_("technical approach"))
     amount = models.DecimalField(_("quoted amount"), **MONEY)
@@ -338,6 +395,8 @@ class Proposal(VersionedModel):
     status = models.CharField(
         _("status"), max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.SUBMITTED
     )
+    #: what the enterprise told the proposers it did not select, when it accepted another proposal
+    not_selected_reason = models.TextField(_("reason for not selecting"), blank=True)
 
     class Meta:
         verbose_name = _("proposal")
@@ -422,30 +481,72 @@ class Deal(VersionedModel):
     """A transaction between a seller (the listing owner or proposer) and a buyer (an enterprise)."""
 
     title = models.CharField(_("title"), max_length=300)
-    seller = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="deals_selling")
-    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="deals_buying")
-    patent = models.ForeignKey(Patent, null=True, blank=True, on_delete=models.PROTECT, related_name="deals")
+    seller = models.ForeignKey(
+        Organization, verbose_name=_("seller"), on_delete=models.PROTECT, related_name="deals_selling"
+    )
+    buyer = models.ForeignKey(
+        Organization, verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="deals_buying"
+    )
+    patent = models.ForeignKey(
+        Patent,
+        verbose_name=_("patent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
+    )
     achievement = models.ForeignKey(
-        Achievement, null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
+        Achievement,
+        verbose_name=_("achievement"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
     )
-    demand = models.ForeignKey(Demand, null=True, blank=True, on_delete=models.PROTECT, related_name="deals")
+    demand = models.ForeignKey(
+        Demand,
+        verbose_name=_("demand"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
+    )
     auction = models.OneToOneField(
-        Auction, null=True, blank=True, on_delete=models.PROTECT, related_name="deal"
+        Auction,
+        verbose_name=_("auction"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deal",
     )
-    offer = models.OneToOneField(Offer, null=True, blank=True, on_delete=models.PROTECT, related_name="deal")
+    offer = models.OneToOneField(
+        Offer, verbose_name=_("offer"), null=True, blank=True, on_delete=models.PROTECT, related_name="deal"
+    )
     proposal = models.OneToOneField(
-        Proposal, null=True, blank=True, on_delete=models.PROTECT, related_name="deal"
+        Proposal,
+        verbose_name=_("proposal"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deal",
     )
     purchase = models.OneToOneField(
         Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="deal"
     )
     amount = models.DecimalField(_("amount"), **MONEY)
     transaction_mode = models.CharField(_("transaction mode"), max_length=30, choices=TransactionMode.choices)
+    #: "stage" alone is the catalog's maturity stage of an achievement (成熟阶段): a deal's stage has its own
+    #: context, so each translates to what it means (the admin showed 成熟阶段 over the deals' stages)
     stage = models.CharField(
-        _("stage"), max_length=20, choices=DealStage.choices, default=DealStage.NEGOTIATING, db_index=True
+        pgettext_lazy("deal", "stage"),
+        max_length=20,
+        choices=DealStage.choices,
+        default=DealStage.NEGOTIATING,
+        db_index=True,
     )
     broker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("broker"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -464,7 +565,10 @@ class Deal(VersionedModel):
     technology_transaction_value = models.DecimalField(
         _("technology transaction value"), **MONEY, null=True, blank=True
     )
-    registration_number = models.CharField(_("registration number"), max_length=40, blank=True)
+    #: the technology contract's registration number (技术合同登记号), not an achievement's (成果登记号)
+    registration_number = models.CharField(
+        pgettext_lazy("technology contract", "registration number"), max_length=40, blank=True
+    )
     registered_on = models.DateField(
         _("registered on"), null=True, blank=True, validators=[validate_calendar_date]
     )
@@ -526,17 +630,22 @@ class DealDocument(TimestampedModel):
 class DealAudit(models.Model):
     """One row per change of a deal: who, acting as what, from which stage to which."""
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="audit")
+    deal = models.ForeignKey(Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="audit")
     action = models.CharField(_("action"), max_length=40)
-    from_stage = models.CharField(max_length=20, choices=DealStage.choices, blank=True)
-    to_stage = models.CharField(max_length=20, choices=DealStage.choices)
+    from_stage = models.CharField(_("from stage"), max_length=20, choices=DealStage.choices, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=20, choices=DealStage.choices)
     #: empty when the system acted (an auction closed by the timer)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     acting_as = models.CharField(_("acting as"), max_length=20)
-    note = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
         ordering = ("at", "id")
@@ -554,11 +663,21 @@ class ObjectionStatus(models.TextChoices):
 class DealObjection(TimestampedModel):
     """An objection lodged during a deal's public notice period (公示异议); a platform administrator rules."""
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="objections")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    deal = models.ForeignKey(
+        Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="objections"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("objector"), on_delete=models.PROTECT, related_name="+"
+    )
     text = models.TextField(_("objection"))
-    status = models.CharField(max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN
+    )
     ruling = models.TextField(_("ruling"), blank=True)
+
+    class Meta:
+        verbose_name = _("deal objection")
+        verbose_name_plural = _("deal objections")
 
     def __str__(self) -> str:
         return f"{self.deal_id} {self.status}"

@@ -238,6 +238,16 @@ class ProposalInputSerializer(serializers.Serializer):
     transaction_mode = serializers.ChoiceField(choices=TransactionMode.choices)
 
 
+class ProposalAcceptInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text=_("Told to the proposers whose proposals were not selected (optional)."),
+    )
+
+
 class ProposalOutputSerializer(serializers.ModelSerializer):
     proposer = OrgRefSerializer()
 
@@ -252,6 +262,7 @@ class ProposalOutputSerializer(serializers.ModelSerializer):
             "amount",
             "transaction_mode",
             "status",
+            "not_selected_reason",
             "version",
             "created_at",
         )

@@ -1,13 +1,21 @@
 """`run_consumer notify`: decides who must hear of each market fact and writes their notifications in the
 handler's transaction (with the inbox row of the event, so a redelivered event changes nothing).
 
+A subscription (saved search, followed listing, organization or IPC class) hears only of facts that happened
+after it was created, by the event's own time (CloudEvents `time`, the outbox row's: a re-sent event keeps
+it), not by when the consumer gets to it; what it would have matched before is one search link in the
+subscription's API output (`earlier_matches`). An event without a time (the relay always sends one) is
+matched against every subscription.
+
 - a newly published listing or demand (or a new public expert profile): subscribers whose saved search,
   followed organization or IPC class matches it (through the subscription index), followers of the listing;
 - a listing submitted: the reviewers; published or rejected: the owner organization's members;
 - a followed listing updated, withdrawn or closed: its followers who may read it (see `_listing_followers`);
+- a demand solved (a proposal accepted): its followers, like any closed listing;
 - trading: the owner on a new bid, offer, purchase at the listed price or proposal; the previous top bidder
   when outbid; everyone signed up (and the owner, unless it cancelled) when an auction is cancelled; the other
-  side of an offer; the proposer when shortlisted or accepted; parties and broker on every deal step."""
+  side of an offer; the proposer when shortlisted, accepted or not selected; parties and broker on every deal
+  step."""
 
 from collections.abc import Iterable
 from typing import Any
@@ -39,13 +47,14 @@ from market.events.catalogue import (
     OfferFact,
     ProposalAccepted,
     ProposalFact,
+    ProposalNotSelected,
     ProposalSubmitted,
     PurchaseMade,
 )
 from services.common.consumer import ConsumerSpec, ReceivedEvent, decode, deduplicate
+from services.notify.links import deal_link, listing_link, proposal_link, review_link
 from services.notify.matching import candidates, listing_facts, matching_subscriptions
-from services.notify.models import Subscription, SubscriptionKind
-from services.notify.rendering import public_link
+from services.notify.models import NotificationKind, Subscription, SubscriptionKind
 from services.notify.selectors import listing_as_seen_by
 from services.notify.services.fanout import Recipient, notifications_create
 
@@ -70,15 +79,13 @@ def _recipients(users: Iterable[User], **context: Any) -> list[Recipient]:
     return [Recipient(user=user, context=context) for user in users]
 
 
-def _listing_link(kind: str, listing_id: Any) -> str:
-    return public_link(f"/api/v1/{kind}s/{listing_id}/")
-
-
 def _title(snapshot: dict[str, Any]) -> str:
     return str(snapshot.get("title") or snapshot.get("name") or "")
 
 
-def _emit(received: ReceivedEvent, kind: str, recipients: list[Recipient], context: dict[str, Any]) -> None:
+def _emit(
+    received: ReceivedEvent, kind: NotificationKind, recipients: list[Recipient], context: dict[str, Any]
+) -> None:
     notifications_create(
         event_id=received.id, event_type=received.type, kind=kind, recipients=recipients, context=context
     )
@@ -104,7 +111,7 @@ def _new_listing(received: ReceivedEvent, event: ListingFact, context: dict[str,
     owner_org = event.owner_org_id
     followers: list[Recipient] = []
     matched: list[Recipient] = []
-    for subscription in matching_subscriptions(facts):
+    for subscription in matching_subscriptions(facts, existed_at=received.time):
         if subscription.user.organization_id == owner_org and owner_org is not None:
             continue  # nobody needs to hear about their own organization's listing
         name = subscription.name or subscription.params.get("q") or subscription.params.get("ipc") or ""
@@ -112,12 +119,15 @@ def _new_listing(received: ReceivedEvent, event: ListingFact, context: dict[str,
             user=subscription.user, subscription=subscription, context={"subscription_name": name}
         )
         (followers if subscription.kind == SubscriptionKind.LISTING else matched).append(recipient)
-    _emit(received, "listing_changed", followers, {**context, "fact": "published"})
-    _emit(received, "listing_matched", matched, context)
+    _emit(received, NotificationKind.LISTING_CHANGED, followers, {**context, "fact": "published"})
+    _emit(received, NotificationKind.LISTING_MATCHED, matched, context)
 
 
-def _followers(aggregate: str, listing_id: int) -> list[Subscription]:
-    return candidates([f"listing:{aggregate}:{listing_id}"], kinds=[SubscriptionKind.LISTING])
+def _followers(received: ReceivedEvent, aggregate: str, listing_id: int) -> list[Subscription]:
+    """Followers of a listing who followed it before the fact happened."""
+    return candidates(
+        [f"listing:{aggregate}:{listing_id}"], kinds=[SubscriptionKind.LISTING], existed_at=received.time
+    )
 
 
 def _left_the_public_market(event: ListingFact) -> bool:
@@ -139,7 +149,7 @@ def _listing_followers(received: ReceivedEvent, event: ListingFact, context: dic
     need to know it is gone, and the event's snapshot is exactly what was public (a published listing
     cannot be edited). A withdrawal from review (pending, never seen outside) follows the general rule."""
     kind, listing_id = event.aggregate, event.aggregate_id
-    subscriptions = _followers(kind, listing_id)
+    subscriptions = _followers(received, kind, listing_id)
     if not _left_the_public_market(event):
         subscriptions = [
             subscription
@@ -152,7 +162,7 @@ def _listing_followers(received: ReceivedEvent, event: ListingFact, context: dic
     recipients = [
         Recipient(user=subscription.user, subscription=subscription) for subscription in subscriptions
     ]
-    _emit(received, "listing_changed", recipients, {**context, "fact": event.fact})
+    _emit(received, NotificationKind.LISTING_CHANGED, recipients, {**context, "fact": event.fact})
 
 
 def _listing(received: ReceivedEvent, event: ListingFact) -> None:
@@ -160,33 +170,36 @@ def _listing(received: ReceivedEvent, event: ListingFact) -> None:
         "listing_kind": event.aggregate,
         "listing_id": event.aggregate_id,
         "title": _title(event.snapshot),
-        "link": _listing_link(event.aggregate, event.aggregate_id),
+        "link": listing_link(event.aggregate, event.aggregate_id),
     }
     owners = [event.owner_org_id]
     match event:
         case ListingPublished():
             _new_listing(received, event, context)
             _emit(
-                received, "listing_reviewed", _recipients(_members(owners)), {**context, "fact": event.fact}
+                received,
+                NotificationKind.LISTING_REVIEWED,
+                _recipients(_members(owners)),
+                {**context, "fact": event.fact},
             )
         case ExpertCreated() if event.snapshot.get("is_public", True):
             _new_listing(received, event, context)
         case ListingSubmitted():
             reviewers = User.objects.filter(is_platform_admin=True, is_active=True)
-            review_link = public_link(f"/api/v1/review/{event.aggregate}s/")
-            _emit(received, "review_pending", _recipients(reviewers), {**context, "link": review_link})
+            _emit(
+                received,
+                NotificationKind.REVIEW_PENDING,
+                _recipients(reviewers),
+                {**context, "link": review_link(event.aggregate)},
+            )
         case ListingRejected():
             reviewed = {**context, "fact": event.fact, "reason": event.reason}
-            _emit(received, "listing_reviewed", _recipients(_members(owners)), reviewed)
+            _emit(received, NotificationKind.LISTING_REVIEWED, _recipients(_members(owners)), reviewed)
         case ListingUpdated() | ListingWithdrawn() | ListingClosed():
             _listing_followers(received, event, context)
 
 
 # ---- trading --------------------------------------------------------------------------------------------
-
-
-def _deal_link(deal_id: int) -> str:
-    return public_link(f"/api/v1/deals/{deal_id}/")
 
 
 def _trading_context(
@@ -195,7 +208,7 @@ def _trading_context(
     """What a trading notification shows: the fact, the thing traded (its listing's link, unless `details`
     bring another) and the event's ids and moments."""
     kind, listing_id = listing or ("", 0)
-    link = _listing_link(kind, listing_id) if listing else ""
+    link = listing_link(kind, listing_id) if listing else ""
     return {
         "fact": event.fact,
         "listing_kind": kind,
@@ -215,7 +228,7 @@ def _auction(
             kind, listing_id = event.listing_kind, event.listing_id
             followers = [
                 Recipient(user=subscription.user)
-                for subscription in _followers(kind, listing_id)
+                for subscription in _followers(received, kind, listing_id)
                 if listing_as_seen_by(user=subscription.user, kind=kind, listing_id=listing_id) is not None
             ]
             opened = _trading_context(
@@ -226,23 +239,30 @@ def _auction(
                 ends_at=event.ends_at,
                 starting_price=event.starting_price,
             )
-            _emit(received, "auction_opened", followers, opened)
+            _emit(received, NotificationKind.AUCTION_OPENED, followers, opened)
         case AuctionClosed():
             winner = _recipients(_users([event.winner_user_id]), won=True)
             closed = _trading_context(
                 event,
                 title=event.listing_title,
                 amount=event.amount,
-                link=_deal_link(event.deal_id),
+                link=deal_link(event.deal_id),
                 auction_id=event.auction_id,
                 deal_id=event.deal_id,
             )
-            _emit(received, "auction_result", winner + _recipients(_members([event.owner_org_id])), closed)
+            _emit(
+                received,
+                NotificationKind.AUCTION_RESULT,
+                winner + _recipients(_members([event.owner_org_id])),
+                closed,
+            )
         case AuctionFailed():
             failed = _trading_context(
                 event, title=event.listing_title, auction_id=event.auction_id, reason=event.reason
             )
-            _emit(received, "auction_result", _recipients(_members([event.owner_org_id])), failed)
+            _emit(
+                received, NotificationKind.AUCTION_RESULT, _recipients(_members([event.owner_org_id])), failed
+            )
         case AuctionCancelled():
             actor = event.actor_user_id
             users = _users(pk for pk in event.registered_user_ids if pk != actor)
@@ -255,7 +275,12 @@ def _auction(
                 deposit_released=bool(event.released_registration_ids),
             )
             owners = _members([event.owner_org_id], except_user=actor)
-            _emit(received, "auction_result", _recipients(users) + _recipients(owners), cancelled)
+            _emit(
+                received,
+                NotificationKind.AUCTION_RESULT,
+                _recipients(users) + _recipients(owners),
+                cancelled,
+            )
 
 
 def _bid(received: ReceivedEvent, event: BidPlaced | BidOutbid) -> None:
@@ -270,7 +295,7 @@ def _bid(received: ReceivedEvent, event: BidPlaced | BidOutbid) -> None:
                 auction_id=event.auction_id,
                 ends_at=event.ends_at,
             )
-            _emit(received, "bid_placed", _recipients(owners), placed)
+            _emit(received, NotificationKind.BID_PLACED, _recipients(owners), placed)
         case BidOutbid():
             outbid = _trading_context(
                 event,
@@ -279,14 +304,14 @@ def _bid(received: ReceivedEvent, event: BidPlaced | BidOutbid) -> None:
                 auction_id=event.auction_id,
                 ends_at=event.ends_at,
             )
-            _emit(received, "outbid", _recipients(_users([event.outbid_user_id])), outbid)
+            _emit(received, NotificationKind.OUTBID, _recipients(_users([event.outbid_user_id])), outbid)
 
 
 def _offer(received: ReceivedEvent, event: OfferFact) -> None:
     """To the other side: the owner organization when the buyer acted, else the buyer."""
     accepted: dict[str, Any] = {}
     if isinstance(event, OfferAccepted):  # from now on the offer is a deal
-        accepted = {"link": _deal_link(event.deal_id), "deal_id": event.deal_id}
+        accepted = {"link": deal_link(event.deal_id), "deal_id": event.deal_id}
     context = _trading_context(
         event,
         title=event.listing_title,
@@ -302,7 +327,7 @@ def _offer(received: ReceivedEvent, event: OfferFact) -> None:
         users = _members([event.owner_org_id], except_user=actor)
     else:
         users = _users([event.buyer_user_id])
-    _emit(received, "offer", _recipients(users), context)
+    _emit(received, NotificationKind.OFFER, _recipients(users), context)
 
 
 def _purchase(received: ReceivedEvent, event: PurchaseMade) -> None:
@@ -318,24 +343,30 @@ def _purchase(received: ReceivedEvent, event: PurchaseMade) -> None:
         notice_ends_at=event.notice_ends_at or "",
     )
     owners = _members([event.owner_org_id], except_user=event.buyer_user_id)
-    _emit(received, "purchase", _recipients(owners), context)
+    _emit(received, NotificationKind.PURCHASE, _recipients(owners), context)
 
 
 def _proposal(received: ReceivedEvent, event: ProposalFact) -> None:
-    accepted: dict[str, Any] = {"deal_id": event.deal_id} if isinstance(event, ProposalAccepted) else {}
+    """Decided proposals link to what the proposer can still open: the demand is closed once one is accepted,
+    so the accepted one leads to its deal and the others to the proposal itself."""
+    decided: dict[str, Any] = {}
+    if isinstance(event, ProposalAccepted):
+        decided = {"deal_id": event.deal_id, "link": deal_link(event.deal_id)}
+    elif isinstance(event, ProposalNotSelected):
+        decided = {"reason": event.reason, "link": proposal_link(event.proposal_id)}
     context = _trading_context(
         event,
         title=event.demand_title,
         amount=event.amount,
         listing=("demand", event.demand_id),
         proposal_id=event.proposal_id,
-        **accepted,
+        **decided,
     )
     if isinstance(event, ProposalSubmitted):
         users = _members([event.enterprise_org_id], except_user=event.proposer_user_id)
     else:
         users = _users([event.proposer_user_id])
-    _emit(received, "proposal", _recipients(users), context)
+    _emit(received, NotificationKind.PROPOSAL, _recipients(users), context)
 
 
 def _deal(received: ReceivedEvent, event: DealFact) -> None:
@@ -348,12 +379,12 @@ def _deal(received: ReceivedEvent, event: DealFact) -> None:
         event,
         title=event.title,
         amount=event.amount,
-        link=_deal_link(event.deal_id),
+        link=deal_link(event.deal_id),
         deal_id=event.deal_id,
         stage=event.stage,
         **cancelled,
     )
-    _emit(received, "deal", _recipients(users), context)
+    _emit(received, NotificationKind.DEAL, _recipients(users), context)
 
 
 def notify_handle(received: ReceivedEvent) -> None:

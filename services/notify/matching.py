@@ -9,10 +9,11 @@ one indexed query, and verifies each candidate exactly against the listing."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from services.common.chinese import search_words, words
+from market.common.chinese import search_words, words
 from services.notify.models import Subscription, SubscriptionKey, SubscriptionKind
 
 #: document kinds a saved search can ask for (the `type` parameter of /api/v1/search/)
@@ -242,16 +243,43 @@ def subscription_matches(subscription: Subscription, facts: ListingFacts) -> boo
     return search_matches(subscription.params, facts)
 
 
-def candidates(keys: Iterable[str], *, kinds: Iterable[str] | None = None) -> list[Subscription]:
-    """Active subscriptions stored under any of `keys`: one query through the key index."""
+def candidates(
+    keys: Iterable[str], *, kinds: Iterable[str] | None = None, existed_at: datetime | None = None
+) -> list[Subscription]:
+    """Active subscriptions stored under any of `keys`: one query through the key index. With `existed_at`
+    (when the fact happened: the event's own time, never when it is handled), only those created by then: a
+    subscription hears of what happens after it was made, however long the consumer took to get there (a
+    backlog at start-up sent a new subscriber every sample listing published before it subscribed)."""
     queryset = Subscription.objects.filter(
         is_active=True,
         pk__in=SubscriptionKey.objects.filter(key__in=list(keys)).values("subscription_id"),
     ).select_related("user")
     if kinds is not None:
         queryset = queryset.filter(kind__in=list(kinds))
+    if existed_at is not None:
+        queryset = queryset.filter(created_at__lte=existed_at)
     return list(queryset)
 
 
-def matching_subscriptions(facts: ListingFacts, *, kinds: Iterable[str] | None = None) -> list[Subscription]:
-    return [sub for sub in candidates(facts.keys, kinds=kinds) if subscription_matches(sub, facts)]
+def matching_subscriptions(
+    facts: ListingFacts, *, kinds: Iterable[str] | None = None, existed_at: datetime | None = None
+) -> list[Subscription]:
+    return [
+        sub
+        for sub in candidates(facts.keys, kinds=kinds, existed_at=existed_at)
+        if subscription_matches(sub, facts)
+    ]
+
+
+def earlier_matches_search(subscription: Subscription) -> dict[str, Any] | None:
+    """The search (parameters of /api/v1/search/) for what the subscription would have matched before it was
+    created, which it never notifies: newest first, published up to its creation. None for a followed
+    listing, which has nothing earlier to match."""
+    if subscription.kind == SubscriptionKind.LISTING:
+        return None
+    if subscription.kind == SubscriptionKind.ORGANIZATION:
+        criteria: dict[str, Any] = {"owner": subscription.target_id}
+    else:  # a saved search keeps search parameters, and a followed IPC class is one of them
+        criteria = dict(subscription.params)
+    published_before = subscription.created_at.astimezone(UTC).isoformat()
+    return {**criteria, "published_before": published_before, "sort": "newest"}

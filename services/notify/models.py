@@ -18,6 +18,24 @@ class Frequency(models.TextChoices):
     DIGEST = "digest", _("Daily digest")
 
 
+class NotificationKind(models.TextChoices):
+    """What a notification is about: each has its templates (`templates/notify/<language>/<kind>.txt`), and a
+    user may mute any of them in their preference."""
+
+    LISTING_MATCHED = "listing_matched", _("New listing matching a subscription")
+    LISTING_CHANGED = "listing_changed", _("Change of a followed listing")
+    LISTING_REVIEWED = "listing_reviewed", _("Review result of your listing")
+    REVIEW_PENDING = "review_pending", _("Listing waiting for review")
+    AUCTION_OPENED = "auction_opened", _("Auction on a followed listing")
+    AUCTION_RESULT = "auction_result", _("Auction result")
+    BID_PLACED = "bid_placed", _("New bid")
+    OUTBID = "outbid", _("Outbid")
+    OFFER = "offer", _("Offer")
+    PURCHASE = "purchase", _("Purchase at the listed price")
+    PROPOSAL = "proposal", _("Proposal")
+    DEAL = "deal", _("Deal")
+
+
 class SubscriptionKind(models.TextChoices):
     SEARCH = "search", _("Saved search")
     LISTING = "listing", _("Followed listing or demand")

@@ -5,7 +5,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.template import Context, Engine
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -39,7 +38,3 @@ def render_message(kind: str, language: str, context: dict[str, Any]) -> tuple[s
     full = {"kind_label": KIND_LABELS[language].get(listing_kind, listing_kind), **context}
     subject, _blank, body = render_text(kind, language, full).partition("\n")
     return subject.strip()[:300], body.strip()
-
-
-def public_link(path: str) -> str:
-    return settings.MARKET_PUBLIC_URL.rstrip("/") + path

@@ -3,17 +3,20 @@
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from market.accounts.models import OrganizationType
 from market.catalog.models import LegalStatus, TransferMode
 from market.common.filters import IPC_PREFIX_PATTERN
-from services.notify.matching import DOCUMENT_KINDS, ipc_normalize
+from services.notify.links import search_link
+from services.notify.matching import DOCUMENT_KINDS, earlier_matches_search, ipc_normalize
 from services.notify.models import (
     Channel,
     DeliveryAttempt,
     Frequency,
     Notification,
+    NotificationKind,
     Preference,
     Subscription,
     SubscriptionKind,
@@ -140,6 +143,13 @@ class SubscriptionUpdateSerializer(serializers.Serializer):
 
 
 class SubscriptionOutputSerializer(serializers.ModelSerializer):
+    earlier_matches = serializers.SerializerMethodField(
+        help_text=_(
+            "A search for what this subscription matches that was published before it was created: "
+            "notifications are only sent for what is published afterwards."
+        )
+    )
+
     class Meta:
         model = Subscription
         fields = (
@@ -154,7 +164,13 @@ class SubscriptionOutputSerializer(serializers.ModelSerializer):
             "is_active",
             "created_at",
             "updated_at",
+            "earlier_matches",
         )
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_earlier_matches(self, subscription: Subscription) -> str | None:
+        params = earlier_matches_search(subscription)
+        return search_link(params) if params is not None else None
 
 
 class NotificationOutputSerializer(serializers.ModelSerializer):
@@ -219,13 +235,25 @@ class MarkReadSerializer(serializers.Serializer):
     )
 
 
+class DistinctChoicesField(serializers.ListField):
+    """A list of choices, each at most once: a repeated one is a mistake of the client, not a wish."""
+
+    default_error_messages = {"repeated": _("Each value at most once; repeated: %(values)s.")}
+
+    def __init__(self, *, choices: list[tuple[str, Any]], **kwargs: Any) -> None:
+        super().__init__(child=serializers.ChoiceField(choices=choices), max_length=len(choices), **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        values = super().to_internal_value(data)
+        repeated = sorted({value for value in values if values.count(value) > 1})
+        if repeated:
+            self.fail("repeated", values=", ".join(repeated))
+        return values
+
+
 class PreferenceSerializer(serializers.ModelSerializer):
-    channels = serializers.ListField(
-        child=serializers.ChoiceField(choices=Channel.choices), max_length=3, required=False
-    )
-    muted_kinds = serializers.ListField(
-        child=serializers.CharField(max_length=40), max_length=20, required=False
-    )
+    channels = DistinctChoicesField(choices=Channel.choices, required=False)
+    muted_kinds = DistinctChoicesField(choices=NotificationKind.choices, required=False)
 
     class Meta:
         model = Preference

@@ -4,7 +4,7 @@ identical whichever path wrote it. Snapshots never hold confidential fields, so 
 
 from typing import Any
 
-from services.common.chinese import segment, words
+from market.common.chinese import segment, words
 from services.search.indexes import alias_name
 
 #: event status that makes a document searchable (experts: "published" while the profile is public)

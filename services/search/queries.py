@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.common.chinese import has_latin, search_words
+from market.common.chinese import has_latin, search_words
 
 #: request parameter → document field, for the multi-valued keyword filters (each one is also a facet)
 KEYWORD_FILTERS: dict[str, str] = {
@@ -133,6 +133,7 @@ class SearchParams:
     filters: dict[str, list[str]] = field(default_factory=dict)
     ipc: list[str] = field(default_factory=list)
     region: list[str] = field(default_factory=list)
+    owner: list[int] = field(default_factory=list)
     trl_min: int | None = None
     trl_max: int | None = None
     price_min: float | None = None
@@ -229,6 +230,8 @@ def facet_filters(params: SearchParams) -> dict[str, dict[str, Any]]:
         clauses["ipc"] = _ipc_clause(params.ipc)
     if params.region:
         clauses["region"] = _region_clause(params.region)
+    if params.owner:
+        clauses["owner"] = {"terms": {"owner_id": params.owner}}
     if params.trl_min is not None or params.trl_max is not None:
         clauses["trl"] = _range("trl", params.trl_min, params.trl_max)
     if params.price_min is not None or params.price_max is not None:

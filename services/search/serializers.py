@@ -8,9 +8,9 @@ from rest_framework import serializers
 
 from market.accounts.models import OrganizationType
 from market.catalog.models import AchievementStage, CollaborationMode, LegalStatus, PatentType, TransferMode
-from market.common.fields import CalendarDateField
+from market.common.chinese import words
+from market.common.fields import CalendarDayOrInstantField
 from market.common.filters import IPC_PREFIX_PATTERN
-from services.common.chinese import words
 from services.search.indexes import KINDS
 from services.search.queries import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, SORTS, SearchParams
 
@@ -81,8 +81,14 @@ class SearchParamsSerializer(serializers.Serializer):
     trl_max = serializers.IntegerField(required=False, min_value=1, max_value=9)
     price_min = serializers.DecimalField(required=False, max_digits=14, decimal_places=2, min_value=0)
     price_max = serializers.DecimalField(required=False, max_digits=14, decimal_places=2, min_value=0)
-    published_after = CalendarDateField(required=False)
-    published_before = CalendarDateField(required=False)
+    owner = MultiValueField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=20,
+        help_text=_("id of the organization a listing or profile belongs to"),
+    )
+    published_after = CalendarDayOrInstantField(required=False)
+    published_before = CalendarDayOrInstantField(required=False)
     sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="relevance")
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
     cursor = serializers.CharField(required=False, max_length=500)
@@ -126,6 +132,7 @@ def search_params(data: dict[str, Any]) -> SearchParams:
         },
         ipc=ipc,
         region=data.get("region", []),
+        owner=data.get("owner", []),
         trl_min=data.get("trl_min"),
         trl_max=data.get("trl_max"),
         price_min=float(data["price_min"]) if data.get("price_min") is not None else None,

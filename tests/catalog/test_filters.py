@@ -484,6 +484,35 @@ def test_expert_filters(cast, api):
     assert _ids(api(cast.uni_member), "/api/v1/experts/", field="电机") == {motor.pk, hidden.pk}
 
 
+def test_expert_q_finds_the_subject_in_fields_and_profile_word_by_word(cast, api):
+    """`q=锂离子电池` found nobody: `q` looked at names only. Each word of the query (jieba splits Chinese,
+    which has no spaces) must appear in the name, title, fields, biography or representative achievements."""
+    cathode = factories.expert(
+        cast.university,
+        name="陈明",
+        fields=["新能源材料"],
+        bio="长期从事锂离子电池正极材料的制备与表征研究。",
+    )
+    storage = factories.expert(cast.institute, name="周华", fields=["锂离子电池", "储能系统"])
+    coating = factories.expert(
+        cast.institute, name="吴刚", fields=["电机"], achievements_summary="主持高镍正极包覆技术产业化项目"
+    )
+    motor = factories.expert(cast.institute, name="李电机", fields=["电机"], bio="研究永磁同步电机控制。")
+    hidden = factories.expert(cast.university, name="赵隐藏", bio="锂离子电池热失控预警", is_public=False)
+    anonymous = api(None)
+
+    assert _ids(anonymous, "/api/v1/experts/", q="锂离子电池") == {cathode.pk, storage.pk}
+    assert _ids(anonymous, "/api/v1/experts/", q="锂离子电池正极材料") == {cathode.pk}
+    assert _ids(anonymous, "/api/v1/experts/", q="正极，锂离子电池") == {cathode.pk}  # words apart, any order
+    assert _ids(anonymous, "/api/v1/experts/", q="正极") == {cathode.pk, coating.pk}
+    assert _ids(anonymous, "/api/v1/experts/", q="储能系统") == {storage.pk}
+    assert _ids(anonymous, "/api/v1/experts/", q="永磁") == {motor.pk}
+    assert _ids(anonymous, "/api/v1/experts/", q="陈明") == {cathode.pk}  # names still count
+    assert _ids(anonymous, "/api/v1/experts/", q="正极 电机控制") == set()  # every word, not any
+    assert _ids(anonymous, "/api/v1/experts/", q="e@example.org") == set()  # contacts are not searched
+    assert _ids(api(cast.uni_member), "/api/v1/experts/", q="热失控") == {hidden.pk}
+
+
 # ---- values a filter cannot use ------------------------------------------------------------------------
 
 

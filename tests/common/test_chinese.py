@@ -1,6 +1,6 @@
 """The shared segmenter (pure logic): the index, the queries and subscription matching all split text here."""
 
-from services.common.chinese import has_latin, search_words, segment, words
+from market.common.chinese import has_latin, search_words, segment, words
 
 
 def test_domain_words_stay_whole_and_search_mode_adds_their_parts():

@@ -15,12 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.contrib import admin
+from django.contrib.admin.utils import label_for_field
 from django.contrib.auth.password_validation import MinimumLengthValidator
+from django.test import Client, RequestFactory
 from django.utils import translation
 from stdnum.cn import uscc
 
+from market.catalog.models import Achievement, Demand, Patent
 from market.common.upstream_messages import UPSTREAM_MESSAGES
 from market.common.validators import application_number_check_char
+from market.trading.models import Deal
 from tests import factories
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -197,6 +202,115 @@ def test_interpolated_status_is_translated_too(cast, api, accept_language, messa
 
     assert response.status_code == 409
     assert response.json()["error"] == {"code": "invalid_transition", "message": message, "fields": {}}
+
+
+# ---- the admin ------------------------------------------------------------------------------------------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _column_headers(html: str) -> list[str]:
+    """The sortable column titles of an admin changelist."""
+    return [
+        re.sub(r"<[^>]+>", "", header).strip()
+        for header in re.findall(r'<div class="text">(.*?)</div>', html)
+    ]
+
+
+def test_the_deal_admin_shows_the_deals_stage_and_the_contract_registration_number(cast):
+    """Both msgids were shared with the catalog's achievement fields, so the deals' columns read 成熟阶段
+    (an achievement's maturity) and 成果登记号 (an achievement's registration)."""
+    Deal.objects.create(
+        title="高镍正极材料包覆技术",
+        seller=cast.university,
+        buyer=cast.enterprise,
+        amount=450000,
+        transaction_mode="transfer",
+        registration_number="330106-2026-0001",
+    )
+    superuser = factories.user(None, username="root_admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(superuser)
+
+    deals = client.get("/admin/trading/deal/")
+    achievements = client.get("/admin/catalog/achievement/", {"stage__exact": "lab"})
+
+    assert deals.status_code == 200
+    headers = _column_headers(deals.content.decode())
+    assert "交易阶段" in headers and "合同登记号" in headers, headers
+    assert "成熟阶段" not in deals.content.decode() and "成果登记号" not in deals.content.decode()
+    assert "成熟阶段" in achievements.content.decode()  # the filter of the achievements keeps its meaning
+
+
+def _admin_labels(model_admin: admin.ModelAdmin, request) -> dict[str, str]:
+    """Every label an administrator reads on a model's admin pages: columns, filters, form fields, read-only
+    fields and those of the inlines, and the model's own names."""
+    model = model_admin.model
+    labels = {
+        "verbose_name": str(model._meta.verbose_name),
+        "verbose_name_plural": str(model._meta.verbose_name_plural),
+    }
+    labels |= {
+        f"column {name}": str(label_for_field(name, model, model_admin))
+        for name in model_admin.get_list_display(request)
+    }
+    labels |= {
+        f"filter {name}": str(model._meta.get_field(name).verbose_name)
+        for name in model_admin.get_list_filter(request)
+    }
+    labels |= {
+        f"field {name}": str(field.label) for name, field in model_admin.get_form(request).base_fields.items()
+    }
+    for owner in (model_admin, *model_admin.get_inline_instances(request)):
+        labels |= {
+            f"{owner.model.__name__} {name}": str(label_for_field(name, owner.model, owner))
+            for name in owner.get_readonly_fields(request)
+        }
+    return labels
+
+
+#: words a trading label may share with a catalog field, because they mean the same there
+SHARED_WORDS = {
+    "标题",
+    "状态",
+    "版本",
+    "创建时间",
+    "更新时间",
+    "创建人",
+    "专利",
+    "科技成果",
+    "技术需求",
+    "所属机构",
+}
+
+
+def test_every_trading_admin_label_is_chinese_and_none_borrows_a_catalog_meaning(cast):
+    """The check of item 13 over the whole trading admin: a label must be translated (a field without a
+    verbose name showed as English, e.g. "Seller"), and a label that is also a catalog field's label must be a
+    word that means the same in both places; anything else is a msgid that needs its own context."""
+    request = RequestFactory().get("/admin/")
+    request.user = factories.user(None, username="root_admin", is_staff=True, is_superuser=True)
+    with translation.override("zh-hans"):
+        catalog_labels = {
+            str(field.verbose_name)
+            for model in (Patent, Achievement, Demand)
+            for field in model._meta.get_fields()
+            if hasattr(field, "verbose_name")
+        }
+        trading = {
+            f"{model.__name__} {where}": label
+            for model, model_admin in admin.site._registry.items()
+            if model._meta.app_label == "trading"
+            for where, label in _admin_labels(model_admin, request).items()
+        }
+    assert len(trading) > 60
+    assert {where: label for where, label in trading.items() if not CJK.search(label)} == {}
+    borrowed = {
+        where: label
+        for where, label in trading.items()
+        if label in catalog_labels and label not in SHARED_WORDS
+    }
+    assert borrowed == {}
 
 
 # ---- the catalog -----------------------------------------------------------------------------------------

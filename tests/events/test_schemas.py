@@ -6,7 +6,8 @@ import pytest
 from django.core.management import call_command
 from jsonschema import Draft202012Validator, ValidationError
 
-from market.events.catalogue import EVENT_TYPES, PatentPublished
+from market.events.catalogue import EVENT_TYPES, ListingClosed, PatentPublished, ProposalFact
+from market.events.decoding import event_of
 from market.events.models import OutboxEvent
 from market.events.schemas import payload_schema, stored_snapshots
 from tests import factories
@@ -31,6 +32,34 @@ def test_payloads_of_a_real_scenario_validate_against_every_stored_version(cast,
         assert history
         for snapshot in history:
             Draft202012Validator(snapshot).validate(row.data)
+
+
+def test_the_facts_of_an_accepted_proposal_validate_and_decode(cast, api):
+    """Solving a demand: the demand's closing fact (a ListingClosed a consumer can dispatch on) and the
+    not-selected proposals, each against every stored version of its schema."""
+    demand = factories.demand(cast.enterprise)
+    body = {"summary": "s", "approach": "a", "amount": "1", "transaction_mode": "service"}
+    chosen, other = (
+        api(user).post(f"/api/v1/demands/{demand.pk}/proposals/", body, format="json").json()["id"]
+        for user in (cast.uni_member, cast.inst_member)
+    )
+    enterprise = api(cast.ent_member)
+    assert enterprise.post(f"/api/v1/proposals/{chosen}/shortlist/").status_code == 200
+    assert (
+        enterprise.post(f"/api/v1/proposals/{chosen}/accept/", {"reason": "另选"}, format="json").status_code
+        == 200
+    )
+
+    rows = {row.type: row for row in OutboxEvent.objects.all()}
+    for event_type, event_class in (
+        ("market.demand.solved.v1", ListingClosed),
+        ("market.proposal.not_selected.v1", ProposalFact),
+    ):
+        data = rows[event_type].data
+        for snapshot in stored_snapshots(event_type):
+            Draft202012Validator(snapshot).validate(data)
+        assert isinstance(event_of(event_type, data), event_class)
+    assert rows["market.proposal.not_selected.v1"].data["proposal_id"] == other
 
 
 def test_a_breaking_payload_change_fails_against_the_snapshot(cast):

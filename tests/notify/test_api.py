@@ -3,7 +3,8 @@
 import pytest
 from django.db import transaction
 
-from services.notify.models import Notification, SubscriptionKey
+from services.notify.models import Notification, NotificationKind, SubscriptionKey
+from services.notify.rendering import LANGUAGES, render_message
 from services.notify.services import fanout
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +130,43 @@ def test_preferences_and_webhook_endpoint(cast, api):
     ).json()
     assert rotated["secret"] != first["secret"]
     assert client.delete("/api/v1/notifications/webhook/").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"muted_kinds": ["no_such_kind"]}, "muted_kinds"),
+        ({"muted_kinds": ["outbid", "outbid"]}, "muted_kinds"),
+        ({"muted_kinds": "outbid"}, "muted_kinds"),
+        ({"channels": ["email", "email"]}, "channels"),
+        ({"channels": ["in_app", "sms"]}, "channels"),
+        ({"channels": ["email"], "muted_kinds": ["deal", "Deal"]}, "muted_kinds"),
+    ],
+)
+def test_bad_preferences_get_a_400_naming_the_field_and_change_nothing(cast, api, payload, field):
+    client = api(cast.ent_member)
+    assert client.patch(
+        "/api/v1/notifications/preferences/", {"muted_kinds": ["bid_placed"]}, format="json"
+    ).json()["muted_kinds"] == ["bid_placed"]
+
+    response = client.patch("/api/v1/notifications/preferences/", payload, format="json")
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["error"]["fields"]) == [field]
+    after = client.get("/api/v1/notifications/preferences/").json()
+    assert (after["channels"], after["muted_kinds"]) == (["in_app", "email"], ["bid_placed"])
+
+
+def test_every_kind_a_user_can_mute_is_one_the_market_sends_in_both_languages(cast, api):
+    every = [kind.value for kind in NotificationKind]
+    response = api(cast.ent_member).patch(
+        "/api/v1/notifications/preferences/", {"muted_kinds": every}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["muted_kinds"] == every
+    for kind in NotificationKind:
+        for language in LANGUAGES:
+            subject, body = render_message(kind, language, {"title": "标题", "link": "http://x/"})
+            assert subject and body, (kind, language)
 
 
 def test_an_in_app_notification_cannot_be_resent(cast, api, settings):

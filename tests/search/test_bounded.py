@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from market.common.chinese import words
 from market.localdev.embedded import free_port
-from services.common.chinese import words
 from services.search.queries import (
     FUZZY_MAX_WORDS,
     MAX_QUERY_LENGTH,

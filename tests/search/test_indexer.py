@@ -317,6 +317,10 @@ def test_bad_parameters_are_a_400_naming_the_parameter(api):
         ({"region": "12"}, "region"),
         ({"sort": "random"}, "sort"),
         ({"q": "x" * 201}, "q"),
+        ({"owner": "x"}, "owner"),
+        ({"published_before": "soon"}, "published_before"),
+        ({"published_after": "1850-01-01"}, "published_after"),
+        ({"published_after": "2026-11-30T25:00:00+08:00"}, "published_after"),
     ):
         response = api(None).get("/api/v1/search/", params)
         assert response.status_code == 400, params

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.conf import settings
 
+from market.common.chinese import segment
 from market.demo.seeding import DEMO_DEMANDS
-from services.common.chinese import segment
 from services.search.indexes import alias_name, client
 
 pytestmark = pytest.mark.django_db

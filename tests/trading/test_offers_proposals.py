@@ -1,14 +1,21 @@
 """Negotiated offers (offer, counter, accept, decline with a structured reason) and demand proposals (揭榜):
 turns, permissions, one deal each, and their events."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from market.trading.models import Deal, Offer
-from market.trading.services import offers
+from market.common.errors import Conflict
+from market.trading.models import Deal, Offer, Proposal
+from market.trading.services import offers, proposals
 from tests import factories
+from tests.locks import wait_until_blocked
 from tests.trading.helpers import events_of
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +162,215 @@ def test_proposals_need_a_published_demand(cast, api):
     assert (
         api(cast.uni_member).post("/api/v1/demands/999999/proposals/", body, format="json").status_code == 404
     )
+
+
+def _propose(api, user, demand) -> int:
+    body = {
+        "summary": f"{user.username} 的方案",
+        "approach": "……",
+        "amount": "300000",
+        "transaction_mode": "service",
+    }
+    response = api(user).post(f"/api/v1/demands/{demand.pk}/proposals/", body, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def test_accepting_a_proposal_closes_the_demand_as_solved_and_the_others_are_not_selected(cast, api, demand):
+    """The demand stayed published and the other proposals shortlisted forever after an acceptance."""
+    third = factories.user(factories.organization("university"), username="third_member")
+    chosen, shortlisted, submitted = (
+        _propose(api, user, demand) for user in (cast.uni_member, cast.inst_member, third)
+    )
+    enterprise = api(cast.ent_member)
+    for pk in (chosen, shortlisted):
+        assert enterprise.post(f"/api/v1/proposals/{pk}/shortlist/").status_code == 200
+    reason = "已选定成本更低、周期更短的方案，感谢参与。"
+
+    accepted = enterprise.post(f"/api/v1/proposals/{chosen}/accept/", {"reason": reason}, format="json")
+
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    deal = Deal.objects.get(proposal_id=chosen)
+    assert enterprise.get(f"/api/v1/demands/{demand.pk}/").json()["status"] == "closed"
+    assert api(None).get(f"/api/v1/demands/{demand.pk}/").status_code == 404  # off the market
+    for user, pk in ((cast.inst_member, shortlisted), (third, submitted)):
+        mine = api(user).get(f"/api/v1/proposals/{pk}/").json()
+        assert (mine["status"], mine["not_selected_reason"]) == ("not_selected", reason)
+    assert api(cast.uni_member).get(f"/api/v1/proposals/{chosen}/").json()["not_selected_reason"] == ""
+    # nothing more happens to a solved demand
+    late = factories.user(factories.organization("institute"))
+    body = {"summary": "迟到的方案", "approach": "……", "amount": "1", "transaction_mode": "service"}
+    assert api(late).post(f"/api/v1/demands/{demand.pk}/proposals/", body, format="json").status_code == 404
+    assert enterprise.post(f"/api/v1/proposals/{submitted}/shortlist/").status_code == 409
+    assert (
+        enterprise.post(f"/api/v1/proposals/{shortlisted}/accept/").json()["error"]["code"]
+        == "already_accepted"
+    )
+
+    [solved] = events_of("market.demand.solved.v1")
+    assert (solved["aggregate_id"], solved["status"], solved["proposal_id"], solved["deal_id"]) == (
+        demand.pk,
+        "closed",
+        chosen,
+        deal.pk,
+    )
+    assert solved["version"] == demand.version + 1
+    not_selected = events_of("market.proposal.not_selected.v1")
+    assert sorted(
+        (event["proposal_id"], event["proposer_user_id"], event["reason"]) for event in not_selected
+    ) == [
+        (shortlisted, cast.inst_member.pk, reason),
+        (submitted, third.pk, reason),
+    ]
+    assert all(event["demand_id"] == demand.pk for event in not_selected)
+
+
+def test_the_reason_is_optional_and_bounded_and_only_a_published_demand_accepts(cast, api, demand):
+    chosen, other = (_propose(api, user, demand) for user in (cast.uni_member, cast.inst_member))
+    enterprise = api(cast.ent_member)
+    assert enterprise.post(f"/api/v1/proposals/{chosen}/shortlist/").status_code == 200
+    too_long = enterprise.post(f"/api/v1/proposals/{chosen}/accept/", {"reason": "长" * 2001}, format="json")
+    assert too_long.status_code == 400 and "reason" in too_long.json()["error"]["fields"]
+    assert enterprise.post(f"/api/v1/demands/{demand.pk}/withdraw/").status_code == 200
+    refused = enterprise.post(f"/api/v1/proposals/{chosen}/accept/")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_published"
+    assert not Deal.objects.exists()
+
+    assert enterprise.post(f"/api/v1/demands/{demand.pk}/submit/").status_code == 200
+    approved = api(cast.platform_admin).post(f"/api/v1/review/demands/{demand.pk}/approve/")
+    assert approved.status_code == 200
+    assert enterprise.post(f"/api/v1/proposals/{chosen}/accept/").status_code == 200  # no body: no reason
+    mine = api(cast.inst_member).get(f"/api/v1/proposals/{other}/").json()
+    assert (mine["status"], mine["not_selected_reason"]) == ("not_selected", "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_proposal_submitted_while_another_is_being_accepted_waits_and_finds_the_demand_solved(cast, api):
+    """The submission reads the demand under its lock: it is provably blocked by the acceptance's open
+    transaction, and once that commits it is refused instead of leaving a proposal "submitted" on a solved
+    demand."""
+    demand = factories.demand(cast.enterprise)
+    chosen = proposals.proposal_submit(
+        demand=demand,
+        user=cast.uni_member,
+        summary="s",
+        approach="a",
+        amount=Decimal("1"),
+        transaction_mode="service",
+    )
+    proposals.proposal_shortlist(proposal=chosen, user=cast.ent_member)
+    late_user = cast.inst_member
+    answer: dict = {}
+
+    def submit_late() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                answer["pid"] = cursor.fetchone()[0]
+            body = {"summary": "迟到", "approach": "a", "amount": "1", "transaction_mode": "service"}
+            answer["response"] = api(late_user).post(
+                f"/api/v1/demands/{demand.pk}/proposals/", body, format="json"
+            )
+        finally:
+            connection.close()
+
+    late = threading.Thread(target=submit_late)
+    with transaction.atomic():
+        proposals.proposal_accept(proposal=chosen, user=cast.ent_member)
+        late.start()
+        wait_until(lambda: "pid" in answer, timeout=10)
+        wait_until_blocked(answer["pid"])
+    late.join(timeout=30)
+
+    response = answer["response"]
+    assert response.status_code == 409 and response.json()["error"]["code"] == "not_published"
+    assert list(Proposal.objects.filter(demand=demand).values_list("status", flat=True)) == ["accepted"]
+
+
+#: (action, proposer index): what an enterprise and three proposers may try, in any order
+PROPOSAL_STEPS = st.lists(
+    st.tuples(st.sampled_from(["submit", "shortlist", "accept"]), st.integers(min_value=0, max_value=2)),
+    min_size=3,
+    max_size=14,
+)
+
+
+@settings(
+    max_examples=60,
+    derandomize=True,  # the same sequences on every run, so a failure reproduces
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    database=None,
+)
+@given(steps=PROPOSAL_STEPS, reason=st.sampled_from(["", "另选他方"]))
+@example(
+    steps=[
+        ("submit", 0),
+        ("submit", 1),
+        ("submit", 2),
+        ("shortlist", 0),
+        ("shortlist", 1),
+        ("accept", 1),
+        ("accept", 0),
+        ("submit", 0),
+        ("shortlist", 2),
+    ],
+    reason="另选他方",
+)
+def test_proposal_lifecycle_properties(cast, steps, reason):
+    """Whatever order submissions, shortlists and acceptances come in, against a simple model: a step the
+    model forbids is refused (and changes nothing), at most one proposal is accepted, and once one is, the
+    demand is solved and no other proposal is left undecided; each one not selected carries the reason."""
+    with transaction.atomic():  # each example rolls back
+        proposers = [cast.uni_member, cast.inst_member, factories.user(factories.organization("university"))]
+        demand = factories.demand(cast.enterprise)
+        model: dict[int, str] = {}  # proposer index -> status
+        made: dict[int, Proposal] = {}
+        for action, index in steps:
+            solved = "accepted" in model.values()
+            try:
+                if action == "submit":
+                    made[index] = proposals.proposal_submit(
+                        demand=demand,
+                        user=proposers[index],
+                        summary="s",
+                        approach="a",
+                        amount=Decimal("1"),
+                        transaction_mode="service",
+                    )
+                elif index in made and action == "shortlist":
+                    proposals.proposal_shortlist(proposal=made[index], user=cast.ent_member)
+                elif index in made:
+                    proposals.proposal_accept(proposal=made[index], user=cast.ent_member, reason=reason)
+                else:
+                    continue
+            except Conflict:
+                allowed = False
+            else:
+                allowed = True
+            expected = (
+                (not solved and index not in model)
+                if action == "submit"
+                else (model.get(index) == "submitted")
+                if action == "shortlist"
+                else (not solved and model.get(index) == "shortlisted")
+            )
+            assert allowed == expected, (action, index, model)
+            if allowed and action == "submit":
+                model[index] = "submitted"
+            elif allowed and action == "shortlist":
+                model[index] = "shortlisted"
+            elif allowed:
+                model = {other: "not_selected" for other in model} | {index: "accepted"}
+            stored = {
+                proposers.index(p.proposer_user): (p.status, p.not_selected_reason)
+                for p in Proposal.objects.filter(demand=demand).select_related("proposer_user")
+            }
+            assert stored == {
+                other: (status, reason if status == "not_selected" else "") for other, status in model.items()
+            }
+            demand.refresh_from_db()
+            assert demand.status == ("closed" if "accepted" in model.values() else "published")
+        solved_events = events_of("market.demand.solved.v1")
+        assert len(solved_events) == list(model.values()).count("accepted") <= 1
+        transaction.set_rollback(True)

@@ -7,7 +7,8 @@ creates through the outbox; permission checks live here so no caller can skip th
 Concurrency: everything that happens to one auction (sign-ups, bids, closing) runs under a row lock of the
 auction, so bids are strictly ordered and closing (or cancelling) happens once; a deal's stage changes lock
 the deal; offers and proposals lock their own row (proposal acceptance also locks the demand, so a demand
-accepts one). Whatever commits a patent or an achievement to a buyer (an auction, a deal) first claims the
-listing under its row lock, so the first valid acceptance wins (`availability`).
+accepts one, and a submission reads the demand under that lock, so none slips in while the demand is being
+solved). Whatever commits a patent or an achievement to a buyer (an auction, a deal) first claims the listing
+under its row lock, so the first valid acceptance wins (`availability`).
 Unique constraints back every "only once" rule, so a second deal for the same auction cannot be stored even
 if the locks were bypassed."""

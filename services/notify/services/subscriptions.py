@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from market.accounts.models import User
 from market.common.errors import ApplicationError
 from services.notify.conf import setting
+from services.notify.links import unsubscribe_link
 from services.notify.matching import subscription_keys
 from services.notify.models import (
     Channel,
@@ -26,7 +27,6 @@ from services.notify.models import (
     SubscriptionKind,
     WebhookEndpoint,
 )
-from services.notify.rendering import public_link
 from services.notify.selectors import listing_as_seen_by, organization_visible
 from services.notify.webhooks import (
     ResolutionTimeout,
@@ -248,7 +248,7 @@ def unsubscribe_url(*, user_id: int, subscription_id: int | None, digest: bool =
     their digests, or, with neither, the mail no subscription asked for)."""
     claims = {"u": user_id, "s": subscription_id, "d": digest}
     token = signing.dumps(claims, salt=UNSUBSCRIBE_SALT, compress=True)
-    return public_link(f"/api/v1/notifications/unsubscribe/{token}/")
+    return unsubscribe_link(token)
 
 
 @transaction.atomic

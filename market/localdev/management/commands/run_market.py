@@ -21,7 +21,7 @@ from market.catalog.models import Patent
 from market.common.shutdown import stop_on_signals
 from market.config.env import REPO_ROOT
 from market.localdev.embedded import EmbeddedBroker, free_port
-from market.localdev.processes import market_processes
+from market.localdev.processes import market_environment, market_processes
 from market.localdev.supervisor import Supervisor
 
 
@@ -50,14 +50,7 @@ class Command(BaseCommand):
             elasticsearch_port=_port_or_free(19200),
         )
         broker.data_dir.mkdir(parents=True, exist_ok=True)
-        environment = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "market.config.settings",
-            "KAFKA_BOOTSTRAP_SERVERS": broker.kafka_bootstrap,
-            "ELASTICSEARCH_URL": broker.elasticsearch_url,
-            "CONSUMER_HEALTH_DIR": str(data_dir),
-            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
-        }
+        environment = market_environment(broker=broker, port=port, data_dir=data_dir)
         supervisor = Supervisor(
             market_processes(broker=broker, port=port, data_dir=data_dir),
             environment=environment,
@@ -82,6 +75,7 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"  API docs:    http://127.0.0.1:{port}/api/docs/")
             self.stdout.write(f"  Admin:       http://127.0.0.1:{port}/admin/")
+            self.stdout.write(f"  Links in notifications lead to {environment['MARKET_PUBLIC_URL']}")
             self.stdout.write(
                 f"  Kafka:       {broker.kafka_bootstrap}    Elasticsearch: {broker.elasticsearch_url}"
             )

@@ -1,8 +1,8 @@
-"""Chinese word segmentation shared by the search index, its queries and subscription matching, so a word is
-split the same way wherever it is compared. Stock Elasticsearch has no Chinese word segmenter without plugins:
-jieba (its Rust build, `rjieba`, about twenty times faster than the Python one) runs here, and its tokens go
-to whitespace-analyzed fields next to the `cjk` bigram fields: bigrams give recall for any substring, words
-give precision for real terms."""
+"""Chinese word segmentation shared by the search index, its queries, subscription matching and the `q` of the
+catalog lists, so a word is split the same way wherever it is compared. Stock Elasticsearch has no Chinese
+word segmenter without plugins: jieba (its Rust build, `rjieba`, about twenty times faster than the Python
+one) runs here, and its tokens go to whitespace-analyzed fields next to the `cjk` bigram fields: bigrams give
+recall for any substring, words give precision for real terms."""
 
 import re
 import threading
