@@ -21,8 +21,11 @@ poison records, and how failures are retried are in services.common.steps. The c
   log was rewritten, the partition is read again from its beginning (handlers are idempotent). Lost records
   themselves are found by the reconciler (services.audit.reconcile).
 - liveness: a health file is touched on every loop and while waiting; metrics count outcomes per consumer.
-- while work is in flight (a step with a thread), polls are short, so its commit does not wait out a long
-  poll; the next poll's records wait (back-pressure) until the chain can take them.
+- while work is in flight (a step with a thread), polls do not block: the runner takes what is fetched and
+  waits a little (`IN_FLIGHT_POLL_MS`) before fetching again, so the work's commit does not wait out a long
+  poll, and a broker that answers empty fetches at once (the local stand-in) is not asked again and again
+  while the work runs: that spinning took the interpreter from the work's thread and the CPU from the engine
+  it writes to. The next poll's records wait (back-pressure) until the chain can take them.
 - idle back-off (`CONSUMER_IDLE_BACKOFF_MS`, 0 = off): after empty polls the runner sleeps (10 ms, doubling up
   to the setting) before fetching again, interruptibly. A broker that answers empty fetches at once (the local
   stand-in) otherwise costs a third of a core per idle consumer; the added latency is at most the setting.
@@ -80,7 +83,7 @@ REWINDS = Counter(
     ["consumer"],
 )
 DLQ_SUFFIX = ".dlq"
-#: how long a poll may block while work is in flight (bounds the delay of its commit)
+#: the wait between polls that found nothing while work is in flight (bounds the delay of its commit)
 IN_FLIGHT_POLL_MS = 20
 #: how long the runner waits before submitting records the chain pushed back
 BACKPRESSURE_WAIT_SECONDS = 0.005
@@ -320,16 +323,21 @@ class ConsumerRunner:
             chain = factory(context, chain)
         return chain, commit
 
-    def _poll(
-        self, timeout_ms: int, context: Context, *, idle: bool = True
-    ) -> dict[TopicPartition, list[ConsumerRecord]]:
-        """Poll; with the idle back-off on, an empty answer (while `idle`: no work in flight) is followed by
-        a wait (doubling up to `idle_backoff_ms`), and polls while idle do not block: on a broker that
-        answers empty fetches at once, a long poll is a busy loop."""
-        if self._idle_wait_ms and self._group_settled():
-            timeout_ms = min(timeout_ms, IDLE_POLL_MS)
+    def _poll(self, context: Context, *, in_flight: bool) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """Poll. With work in flight, the poll does not block and an empty answer is followed by a short wait
+        (see the module docstring). With the idle back-off on, an empty answer while idle is followed by a
+        wait (doubling up to `idle_backoff_ms`), and polls while idle do not block: on a broker that answers
+        empty fetches at once, a long poll is a busy loop."""
+        timeout_ms = self.poll_timeout_ms
+        if in_flight or (self._idle_wait_ms and self._group_settled()):
+            timeout_ms = IDLE_POLL_MS
         polled = self._rewind_rewritten(self._consumer.poll(timeout_ms=timeout_ms))  # type: ignore[union-attr]
-        if polled or not idle or not self.idle_backoff_ms:
+        if in_flight:
+            self._idle_wait_ms = 0
+            if not polled:
+                context.pause(IN_FLIGHT_POLL_MS / 1000)
+            return polled
+        if polled or not self.idle_backoff_ms:
             self._idle_wait_ms = 0
             return polled
         self._idle_wait_ms = min(self.idle_backoff_ms, max(IDLE_FIRST_WAIT_MS, self._idle_wait_ms * 2))
@@ -407,9 +415,7 @@ class ConsumerRunner:
             while not stop.is_set():
                 self._touch()
                 if not held:
-                    busy = submitted > commit.settled
-                    timeout = IN_FLIGHT_POLL_MS if busy else self.poll_timeout_ms
-                    polled = self._poll(timeout, context, idle=not busy)
+                    polled = self._poll(context, in_flight=submitted > commit.settled)
                     held = [Message(record, record) for records in polled.values() for record in records]
                 if held:
                     try:
