@@ -418,9 +418,15 @@ class Proposal(VersionedModel):
 class Purchase(ListingRef, VersionedModel):
     """An enterprise accepted a listing's listed price (挂牌交易); the deal it opened reserves the listing."""
 
-    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="sales")
-    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="purchases")
-    buyer_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        Organization, verbose_name=_("owner organization"), on_delete=models.PROTECT, related_name="sales"
+    )
+    buyer = models.ForeignKey(
+        Organization, verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="purchases"
+    )
+    buyer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("bought by"), on_delete=models.PROTECT, related_name="+"
+    )
     title = models.CharField(_("listing title"), max_length=300)
     amount = models.DecimalField(_("listed price accepted"), **MONEY)
     transaction_mode = models.CharField(_("transaction mode"), max_length=30, choices=TransactionMode.choices)
@@ -531,7 +537,12 @@ class Deal(VersionedModel):
         related_name="deal",
     )
     purchase = models.OneToOneField(
-        Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="deal"
+        Purchase,
+        verbose_name=_("purchase"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deal",
     )
     amount = models.DecimalField(_("amount"), **MONEY)
     transaction_mode = models.CharField(_("transaction mode"), max_length=30, choices=TransactionMode.choices)
