@@ -1,8 +1,9 @@
 """A received payload back into its event class: `event_of("market.bid.placed.v1", data)` is a `BidPlaced`.
 
 Consumers dispatch on the class and read typed attributes instead of splitting type names and digging in
-dicts. Decoding is tolerant where the contract allows change and strict where it does not: fields a newer
-minor version of the producer added are ignored, fields with a default may be missing, and anything else
+dicts; a listing fact's snapshot comes back as its aggregate's snapshot class. Decoding is tolerant where the
+contract allows change and strict where it does not: fields a newer minor version of the producer added are
+ignored (in the snapshot too), fields with a default may be missing, and anything else
 (an unknown type, a missing required field, a value of the wrong JSON type, another aggregate) is
 `UndecodableEvent`, which a consumer treats as a poison message."""
 
@@ -14,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from market.events.catalogue import EVENT_TYPES, Event
+from market.events.snapshots import Snapshot, field_types, nested_snapshot
 
 #: checks one JSON value against a field's annotation
 Check = Callable[[Any], bool]
@@ -43,18 +45,37 @@ def _check(annotation: Any) -> Check:
 
 
 @cache
-def _layout(type_name: str) -> tuple[tuple[str, Check, bool], ...]:
-    """(name, check, required) of every field of a type's class, worked out once per type."""
-    event_class = EVENT_TYPES[type_name]
-    hints = typing.get_type_hints(event_class)
+def _layout(cls: type) -> tuple[tuple[str, Check, type[Snapshot] | None, bool], ...]:
+    """(name, check, snapshot class or None, required) of every field of an event or snapshot class, worked
+    out once per class. A field holding a snapshot takes a JSON object, decoded into that class."""
     return tuple(
         (
             field.name,
-            _check(hints[field.name]),
+            _is_object if nested_snapshot(annotation) else _check(annotation),
+            nested_snapshot(annotation),
             field.default is MISSING and field.default_factory is MISSING,
         )
-        for field in fields(event_class)
+        for field, annotation in zip(fields(cls), field_types(cls).values(), strict=True)
     )
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _instance(cls: type, data: Mapping[str, Any], type_name: str, path: str = "") -> Any:
+    """`cls` from a JSON object; `path` names a nested object in errors (`snapshot.`)."""
+    values: dict[str, Any] = {}
+    for name, check, nested, required in _layout(cls):
+        if name not in data:
+            if required:
+                raise UndecodableEvent(f"{type_name} payload has no {path + name!r}")
+            continue
+        value = data[name]
+        if not check(value):
+            raise UndecodableEvent(f"{type_name} payload has a {path + name!r} of the wrong type: {value!r}")
+        values[name] = value if nested is None else _instance(nested, value, type_name, f"{path}{name}.")
+    return cls(**values)
 
 
 def event_of(type_name: str, data: Mapping[str, Any]) -> Event:
@@ -66,13 +87,4 @@ def event_of(type_name: str, data: Mapping[str, Any]) -> Event:
         raise UndecodableEvent(f"{type_name} payload is not a JSON object")
     if data.get("aggregate", event_class.aggregate) != event_class.aggregate:
         raise UndecodableEvent(f"{type_name} payload is about a {data['aggregate']!r}")
-    values: dict[str, Any] = {}
-    for name, check, required in _layout(type_name):
-        if name not in data:
-            if required:
-                raise UndecodableEvent(f"{type_name} payload has no {name!r}")
-            continue
-        if not check(data[name]):
-            raise UndecodableEvent(f"{type_name} payload has a {name!r} of the wrong type: {data[name]!r}")
-        values[name] = data[name]
-    return event_class(**values)
+    return _instance(event_class, data, type_name)

@@ -35,16 +35,7 @@ def test_payloads_of_a_real_scenario_validate_against_every_stored_version(cast,
 
 def test_a_breaking_payload_change_fails_against_the_snapshot(cast):
     """What the compatibility check protects: dropping or retyping a field a consumer relies on."""
-    patent = factories.patent(cast.university)
-    from market.catalog.snapshots import listing_snapshot
-
-    event = PatentPublished(
-        aggregate_id=patent.pk,
-        version=patent.version,
-        status="published",
-        owner_org_id=patent.owner_id,
-        snapshot=listing_snapshot(patent),
-    )
+    event = PatentPublished.of(factories.patent(cast.university))
     snapshot = stored_snapshots(event.type)[0]
     Draft202012Validator(snapshot).validate(event.data())
 
