@@ -50,7 +50,13 @@ def json_value(value: Any) -> Any:
 
 @dataclass(frozen=True, kw_only=True)
 class Snapshot:
-    """A frozen value whose fields, in declaration order, are its JSON object."""
+    """A frozen value whose fields, in declaration order, are its JSON object. It is plain data, without a
+    `__post_init__`: the decoder, having checked every value, sets the fields directly (see decoding.py)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__post_init__" in vars(cls):
+            raise TypeError(f"{cls.__name__}: a snapshot is plain data; decoding skips a __post_init__")
 
     def data(self) -> dict[str, Any]:
         return {

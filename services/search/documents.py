@@ -3,6 +3,7 @@ document. The indexer and the reindex both build documents here, from the same s
 identical whichever path wrote it. Snapshots never hold confidential fields, so documents cannot either."""
 
 from dataclasses import fields
+from functools import cache
 from typing import Any
 
 from market.catalog.snapshots import (
@@ -13,7 +14,7 @@ from market.catalog.snapshots import (
     PublicSnapshot,
     ReviewedSnapshot,
 )
-from market.events.snapshots import ListingSnapshot
+from market.events.snapshots import ListingSnapshot, listing_snapshot_class
 from services.common.chinese import segment, words
 from services.search.indexes import alias_name
 
@@ -21,7 +22,7 @@ from services.search.indexes import alias_name
 SEARCHABLE_STATUS = "published"
 #: display fields copied into results (everything else stays in the index only)
 SUMMARY_CHARS = 240
-#: what results show of a listing's owner
+#: what results show of a listing's owner (an anonymous demand's has no id and name)
 DISPLAYED_OWNER = ("id", "name", "org_type", "province_code")
 #: suggestion inputs per document: the title, then the title from each later word on, then keywords
 SUGGEST_INPUTS = 10
@@ -53,6 +54,11 @@ def _suggest(title: str, keywords: list[str]) -> dict[str, Any]:
             inputs.append("".join(tokens[position:]))
     inputs.extend(keyword for keyword in keywords[:4] if keyword)
     return {"input": list(dict.fromkeys(inputs))}
+
+
+@cache
+def _field_names(kind: str) -> frozenset[str]:
+    return frozenset(field.name for field in fields(listing_snapshot_class(kind)))
 
 
 def _parts(snapshot: PublicSnapshot) -> dict[str, Any]:
@@ -137,14 +143,13 @@ def document_build(snapshot: ListingSnapshot) -> dict[str, Any]:
         "owner_name": owner.name,
         "published_at": published_at or snapshot.created_at,
     }
-    public = {field.name for field in fields(snapshot)}
     document["display"] = {
         "title": title,
         "summary": body[:SUMMARY_CHARS],
         "keywords": keywords,
-        "owner": {key: value for key, value in owner.data().items() if key in DISPLAYED_OWNER},
+        "owner": {key: value for key in DISPLAYED_OWNER if (value := getattr(owner, key)) is not None},
         # the importer's note of generated fields, limited to fields the public sees
-        "synthetic_fields": [name for name in synthetic if name in public],
+        "synthetic_fields": [name for name in synthetic if name in _field_names(kind)],
     }
     return {key: value for key, value in document.items() if value not in (None, [], "")}
 
