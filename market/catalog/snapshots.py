@@ -20,7 +20,8 @@ from market.events.snapshots import DateTime, Day, ListingSnapshot, Money, Snaps
 SnapshotT = TypeVar("SnapshotT", bound=Snapshot)
 
 
-def _json_value(value: Any) -> Any:
+def _column_value(value: Any) -> Any:
+    """A model attribute as a snapshot holds it: moments and dates in ISO 8601, amounts as decimal strings."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -31,7 +32,7 @@ def _json_value(value: Any) -> Any:
 def _read(cls: type[SnapshotT], instance: Any, **computed: Any) -> SnapshotT:
     """`cls` with each field not `computed` read from the instance's attribute of the same name."""
     read = {
-        field.name: _json_value(getattr(instance, field.name))
+        field.name: _column_value(getattr(instance, field.name))
         for field in fields(cls)
         if field.name not in computed
     }
