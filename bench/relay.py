@@ -21,21 +21,46 @@ from _harness import broker, report, scratch_database, timed
 
 def _outbox_rows(count: int, topic: str) -> list:
     """Realistic rows: patent `published` events with a full public snapshot (~1 KB), 200 keys."""
+    from market.catalog.snapshots import OwnerSnapshot, PatentSnapshot
     from market.events.catalogue import PatentPublished
     from market.events.models import OutboxEvent
 
+    owner = OwnerSnapshot(
+        id=1,
+        name="示范理工大学",
+        org_type="university",
+        province_code="330000",
+        city_code="330100",
+        county_code="330106",
+    )
     rows = []
     for number in range(count):
-        snapshot = {
-            "title": f"一种锂离子电池正极材料及其制备方法 {number}",
-            "abstract": "本发明公开了一种" * 20,
-            "ipc_codes": ["H01M 4/525", "H01M 10/0525"],
-            "applicants": ["示范理工大学"],
-            "filing_date": "2021-03-04",
-            "legal_status": "granted",
-            "id": number % 200,
-            "version": number,
-        }
+        snapshot = PatentSnapshot(
+            id=number % 200,
+            version=number + 1,
+            owner=owner,
+            created_at="2026-11-01T09:00:00+00:00",
+            updated_at="2026-11-01T09:00:00+00:00",
+            status="published",
+            published_at="2026-11-01T09:00:00+00:00",
+            synthetic_fields=[],
+            application_number="CN202110238475.1",
+            publication_number=None,
+            patent_type="invention",
+            title=f"一种锂离子电池正极材料及其制备方法 {number}",
+            abstract="本发明公开了一种" * 20,
+            claims_summary="",
+            ipc_codes=["H01M 4/525", "H01M 10/0525"],
+            applicants=["示范理工大学"],
+            inventors=[],
+            filing_date="2021-03-04",
+            publication_date=None,
+            grant_date=None,
+            legal_status="granted",
+            expiry_date="2041-03-04",
+            field="电化学",
+            price=None,
+        )
         event = PatentPublished(
             aggregate_id=number % 200,
             version=number + 1,

@@ -1,7 +1,9 @@
 """Builders for test data: real-looking organizations, users and listings, created through the models so each
 test states only what it cares about."""
 
+import dataclasses
 import itertools
+import typing
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,6 +22,13 @@ from market.catalog.models import (
 )
 from market.catalog.services import _add_years
 from market.common.validators import application_number_check_char
+from market.events.snapshots import (
+    ListingSnapshot,
+    Snapshot,
+    field_types,
+    listing_snapshot_class,
+    nested_snapshot,
+)
 
 _sequence = itertools.count(1)
 PASSWORD = "test-Pass-2026"
@@ -135,3 +144,29 @@ def expert(org: Organization, **fields: Any) -> Expert:
         **fields,
     }
     return Expert.objects.create(organization=org, **values)
+
+
+def _blank(annotation: Any) -> Any:
+    """The plainest value of a JSON field type: 0, "", False, [], None where null is allowed."""
+    nested = nested_snapshot(annotation)
+    if nested is not None:
+        return _blank_snapshot(nested)
+    if type(None) in typing.get_args(annotation):
+        return None
+    return (typing.get_origin(annotation) or annotation)()
+
+
+def _blank_snapshot(snapshot_class: type[Snapshot], **values: Any) -> Any:
+    optional = {field.name for field in dataclasses.fields(snapshot_class) if field.default is None}
+    blanks = {
+        name: _blank(annotation)
+        for name, annotation in field_types(snapshot_class).items()
+        if name not in values and name not in optional
+    }
+    return snapshot_class(**blanks, **values)
+
+
+def snapshot(aggregate: str, **values: Any) -> ListingSnapshot:
+    """A listing snapshot of an aggregate with no row behind it, for tests about events rather than listings:
+    every field blank (see `_blank`, optional ones left out) unless given."""
+    return _blank_snapshot(listing_snapshot_class(aggregate), **values)

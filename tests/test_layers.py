@@ -37,12 +37,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 #: the composition root: the URL table and the Celery app name every app's module on purpose
 WIRING = ("market.config.urls", "market.config.celery")
 DEVELOPMENT = ("market.localdev", "market.demo")
-#: imports against the layers that another part of issue #11 removes (events own a typed listing snapshot,
-#: registered by catalog); the test also fails when one of them is gone, so the list only shrinks
-KNOWN_LAYER_VIOLATIONS = [
-    ("market.events.schemas", "market.catalog.models"),
-    ("market.events.schemas", "market.catalog.snapshots"),
-]
 
 Graph = Mapping[str, set[str]]
 
@@ -176,7 +170,7 @@ def test_the_walk_sees_the_whole_project():
 
 
 def test_every_import_points_down_the_layers():
-    assert layer_violations(GRAPH) == KNOWN_LAYER_VIOLATIONS
+    assert layer_violations(GRAPH) == []
 
 
 def test_no_two_modules_import_each_other():

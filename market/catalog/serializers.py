@@ -25,6 +25,13 @@ from market.catalog.models import (
     Urgency,
 )
 from market.catalog.selectors import demand_owner_visible
+from market.catalog.snapshots import (
+    AchievementSnapshot,
+    DemandSnapshot,
+    ExpertSnapshot,
+    PatentSnapshot,
+    own_fields,
+)
 from market.common.fields import CalendarDateField
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
@@ -102,27 +109,7 @@ class PatentOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patent
-        fields = (
-            *LISTING_READ_FIELDS,
-            "application_number",
-            "publication_number",
-            "patent_type",
-            "title",
-            "abstract",
-            "claims_summary",
-            "ipc_codes",
-            "applicants",
-            "inventors",
-            "filing_date",
-            "publication_date",
-            "grant_date",
-            "legal_status",
-            "expiry_date",
-            "field",
-            "price",
-            "availability",
-            "similar",
-        )
+        fields = (*LISTING_READ_FIELDS, *own_fields(PatentSnapshot), "availability", "similar")
 
 
 # ---- achievements ------------------------------------------------------------------------------------------
@@ -174,21 +161,8 @@ class AchievementOutputSerializer(serializers.ModelSerializer):
         model = Achievement
         fields: tuple[str, ...] = (
             *LISTING_READ_FIELDS,
-            "name",
-            "keywords",
-            "completing_units",
-            "registration_number",
-            "field",
-            "category",
-            "trl",
-            "stage",
-            "ip_forms",
-            "patent_ids",
-            "transfer_modes",
-            "price",
-            "pricing_method",
+            *own_fields(AchievementSnapshot),
             "availability",
-            "teaser",
             "nda_required",
             "similar",
         )
@@ -244,19 +218,7 @@ class DemandOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Demand
-        fields = (
-            *LISTING_READ_FIELDS,
-            "title",
-            "description",
-            "field",
-            "ipc_hints",
-            "budget_min",
-            "budget_max",
-            "deadline",
-            "collaboration_mode",
-            "urgency",
-            "is_anonymous",
-        )
+        fields = (*LISTING_READ_FIELDS, *own_fields(DemandSnapshot))
 
     def get_owner(self, demand: Demand) -> dict[str, Any] | None:
         """An anonymous demand names its enterprise only to the enterprise itself and to reviewers."""
@@ -298,12 +260,7 @@ class ExpertOutputSerializer(serializers.ModelSerializer):
             "id",
             "organization",
             "user",
-            "name",
-            "title",
-            "fields",
-            "bio",
-            "achievements_summary",
-            "is_public",
+            *own_fields(ExpertSnapshot),
             "contact",
             "created_at",
             "updated_at",

@@ -28,7 +28,6 @@ from market.catalog.models import (
     PatentType,
     PricingMethod,
 )
-from market.catalog.snapshots import listing_snapshot
 from market.common.errors import Conflict, Forbidden, Invalid, full_clean
 from market.common.validators import (
     normalize_application_number,
@@ -76,20 +75,9 @@ _KIND_TO_TYPE = {
 
 
 def _fact(fact_class: type[ListingFact], instance: Listing | Expert, **extra: Any) -> ListingFact:
-    owner_id = instance.organization_id if isinstance(instance, Expert) else instance.owner_id
-    status = (
-        "published"
-        if isinstance(instance, Expert) and instance.is_public
-        else getattr(instance, "status", "hidden")
-    )
-    return listing_class(fact_class, type(instance).__name__.lower())(
-        aggregate_id=instance.pk,
-        version=instance.version,
-        status=status,
-        owner_org_id=owner_id,
-        snapshot=listing_snapshot(instance),
-        **extra,
-    )
+    """The per-aggregate class of a generic fact, about the instance: (ListingPublished, patent) ->
+    PatentPublished.of(patent)."""
+    return listing_class(fact_class, type(instance).__name__.lower()).of(instance, **extra)
 
 
 def _save_and_publish(
@@ -402,9 +390,7 @@ def _transition(
             setattr(locked, name, value)
         locked.bump_version()
         locked.save()
-        if fact is ListingRejected:
-            publish(_fact(fact, locked, reason=extra["review_reason"]))
-        elif fact is ListingWithdrawn:
+        if fact is ListingWithdrawn:
             publish(_fact(fact, locked, previous_status=previous_status))
         else:
             publish(_fact(fact, locked, **(fact_fields or {})))

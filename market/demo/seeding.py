@@ -41,9 +41,9 @@ from market.catalog.models import (
     TransferMode,
     Urgency,
 )
-from market.catalog.services import _add_years, _fact
+from market.catalog.services import _add_years
 from market.common.validators import application_number_check_char, parse_publication_number
-from market.events.catalogue import ListingCreated, ListingPublished
+from market.events.catalogue import ExpertCreated, ListingPublished, listing_class
 from market.events.publishing import publish, publish_many
 
 SEED = 20261126
@@ -376,11 +376,12 @@ def _load(
     """Create the candidates whose source keys are new, with one `published` event each, batch by batch."""
     existing = set(model._default_manager.exclude(source_key=None).values_list("source_key", flat=True))
     new = [item for item in candidates if item.source_key not in existing]
+    published = listing_class(ListingPublished, model.__name__.lower())
     with progress(total=len(new), desc=description, unit="rec") as bar:
         for batch in _in_batches(new, batch_size):
             with transaction.atomic():
                 created = model._default_manager.bulk_create(batch)
-                publish_many([_fact(ListingPublished, item) for item in created])
+                publish_many([published.of(item) for item in created])
             bar.update(len(batch))
     return len(new)
 
@@ -418,7 +419,7 @@ def market_seed(*, data_dir: Path, progress: Callable[..., Any], limit: int | No
                 },
             )
             if created:
-                publish(_fact(ListingCreated, expert))
+                publish(ExpertCreated.of(expert))
         new_experts += created
     counts["experts"] = new_experts
     return counts

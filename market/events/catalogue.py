@@ -6,9 +6,11 @@ concrete class registers itself in `EVENT_TYPES` under its type name. Listing fa
 patents, achievements, demands and experts: the generic fact (`ListingPublished`) is the base a consumer
 dispatches on, the per-aggregate class (`PatentPublished`) the one that is published."""
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, ClassVar, Self, TypeVar
+
+from market.events.snapshots import ListingSnapshot, json_value, listing_snapshot_class
 
 #: aggregate name -> Kafka topic
 TOPICS: dict[str, str] = {
@@ -77,24 +79,38 @@ class Event:
 
     def data(self) -> dict[str, Any]:
         """The JSON payload: the aggregate first, then the fields in declaration order."""
-        return {"aggregate": self.aggregate, **{f.name: _json(getattr(self, f.name)) for f in fields(self)}}
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_json(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _json(item) for key, item in value.items()}
-    return value
+        values = {f.name: json_value(getattr(self, f.name)) for f in fields(self)}
+        return {"aggregate": self.aggregate, **values}
 
 
 @dataclass(frozen=True, kw_only=True)
 class ListingFact(Event):
-    """A listing's state after the fact: its status, owner and public snapshot (never confidential fields)."""
+    """A listing's state after the fact: its status, owner and public snapshot (never confidential fields).
+    The snapshot is of the class the listing's app registered for the aggregate (see snapshots.py); any
+    other is refused."""
 
     status: str
     owner_org_id: int | None
-    snapshot: dict[str, Any] = field(default_factory=dict)
+    snapshot: ListingSnapshot
+
+    def __post_init__(self) -> None:
+        expected = listing_snapshot_class(self.aggregate)
+        if not isinstance(self.snapshot, expected):
+            carried = type(self.snapshot).__name__
+            raise TypeError(f"a {self.type} carries a {expected.__name__}, not a {carried}")
+
+    @classmethod
+    def of(cls, listing: Any, **extra: Any) -> Self:
+        """The fact about a listing as it is now (`PatentPublished.of(patent)`)."""
+        snapshot_class = listing_snapshot_class(cls.aggregate)
+        return cls(
+            aggregate_id=listing.pk,
+            version=listing.version,
+            status=snapshot_class.fact_status(listing),
+            owner_org_id=snapshot_class.owner_org_id(listing),
+            snapshot=snapshot_class.of(listing),
+            **extra,
+        )
 
 
 FactT = TypeVar("FactT", bound=ListingFact)
@@ -134,6 +150,10 @@ class ListingPublished(ListingFact, fact="published"):
 @dataclass(frozen=True, kw_only=True)
 class ListingRejected(ListingFact, fact="rejected"):
     reason: str
+
+    @classmethod
+    def of(cls, listing: Any, **extra: Any) -> Self:
+        return super().of(listing, reason=listing.review_reason, **extra)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,5 +1,5 @@
-"""JSON Schemas of the event payloads, generated from the payload classes and the listing snapshot fields, and
-the committed snapshots they are checked against.
+"""JSON Schemas of the event payloads, generated from the fields of the payload classes and of the listing
+snapshot classes registered with them, and the committed snapshots they are checked against.
 
 `schema_snapshots/<type>/<n>.json` holds every published version of a type's schema. A payload the code
 produces today must validate against all of them: that is what "additive changes keep the major version"
@@ -11,85 +11,65 @@ import json
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from django.contrib.postgres.fields import ArrayField
-from django.db import models
-
-from market.events.catalogue import EVENT_TYPES, ListingFact
+from market.events.catalogue import EVENT_TYPES
+from market.events.snapshots import Text, field_types, nested_snapshot
 
 SNAPSHOT_DIR = Path(__file__).parent / "schema_snapshots"
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
+_SIMPLE = {int: "integer", str: "string", bool: "boolean", float: "number", dict: "object", list: "array"}
 
 
-def _python_type_schema(annotation: Any) -> dict[str, Any]:
+def _type_schema(annotation: Any, *, item_types: bool = True) -> dict[str, Any]:
+    """The schema of a JSON value of a field's type. `item_types=False` leaves list items untyped: the events'
+    own list fields were published that way, and typing them now would change every stored version."""
+    if typing.get_origin(annotation) is Annotated:
+        base, *marks = typing.get_args(annotation)
+        schema = _type_schema(base, item_types=item_types)
+        for mark in marks:
+            if isinstance(mark, Text):
+                schema.update(mark.keywords())
+        return schema
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        members = [_python_type_schema(arg) for arg in typing.get_args(annotation)]
-        return {"anyOf": members}
+        return {"anyOf": [_type_schema(arg, item_types=item_types) for arg in typing.get_args(annotation)]}
     if annotation is type(None):
         return {"type": "null"}
+    snapshot_class = nested_snapshot(annotation)
+    if snapshot_class is not None:
+        return _object_schema(snapshot_class)
     origin = typing.get_origin(annotation) or annotation
-    simple = {int: "integer", str: "string", bool: "boolean", float: "number", dict: "object", list: "array"}
-    return {"type": simple[origin]}
-
-
-def _model_field_schema(field: models.Field) -> dict[str, Any]:
-    if isinstance(field, ArrayField):
-        schema: dict[str, Any] = {"type": "array", "items": _model_field_schema(field.base_field)}
-    elif isinstance(field, models.BooleanField):
-        schema = {"type": "boolean"}
-    elif isinstance(field, models.IntegerField):
-        schema = {"type": "integer"}
-    elif isinstance(field, models.DateTimeField):
-        schema = {"type": "string", "format": "date-time"}
-    elif isinstance(field, models.DateField):
-        schema = {"type": "string", "format": "date"}
-    elif isinstance(field, models.DecimalField):
-        schema = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}  # exact amounts travel as strings
-    else:
-        schema = {"type": "string"}
-    if field.null:
-        schema = {"anyOf": [schema, {"type": "null"}]}
+    schema = {"type": _SIMPLE[origin]}
+    if origin is list and item_types and typing.get_args(annotation):
+        schema["items"] = _type_schema(typing.get_args(annotation)[0])
     return schema
 
 
-def _concrete_field(model: type[models.Model], name: str) -> models.Field:
-    field = model._meta.get_field(name)
-    if not isinstance(field, models.Field):
-        raise TypeError(f"{model.__name__}.{name} is a relation, not a column")
-    return field
+def _without_none(annotation: Any) -> Any:
+    members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    return typing.Union[tuple(members)] if members else annotation  # noqa: UP007 (a runtime union)
 
 
-def _snapshot_schema(aggregate: str) -> dict[str, Any]:
-    from market.catalog.models import Achievement, Demand, Expert, Patent
-    from market.catalog.snapshots import PUBLIC_FIELDS
-
-    model = {"patent": Patent, "achievement": Achievement, "demand": Demand, "expert": Expert}[aggregate]
-    properties = {name: _model_field_schema(_concrete_field(model, name)) for name in PUBLIC_FIELDS[model]}
-    properties["id"] = {"type": "integer"}
-    properties["version"] = {"type": "integer"}
-    owner_codes = {
-        name: {"type": "string"} for name in ("org_type", "province_code", "city_code", "county_code")
-    }
-    properties["owner"] = {
-        "type": "object",
-        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, **owner_codes},
-        "required": sorted(owner_codes),
-    }
-    if aggregate == "achievement":
-        properties["patent_ids"] = {"type": "array", "items": {"type": "integer"}}
-    return {"type": "object", "properties": properties, "required": sorted(properties)}
+def _object_schema(snapshot_class: type) -> dict[str, Any]:
+    """A snapshot's schema: every field, required unless declared `= None` (then it is left out rather than
+    null, so its schema is that of its type without None)."""
+    defaults = {field.name: field.default for field in dataclasses.fields(snapshot_class)}
+    properties: dict[str, Any] = {}
+    for name, annotation in field_types(snapshot_class, extras=True).items():
+        optional = defaults[name] is None
+        properties[name] = _type_schema(_without_none(annotation) if optional else annotation)
+    required = sorted(name for name in properties if defaults[name] is not None)
+    return {"type": "object", "properties": properties, "required": required}
 
 
 def payload_schema(event_type: str) -> dict[str, Any]:
     """The JSON Schema of one event type's `data`, as the code produces it today."""
     event_class = EVENT_TYPES[event_type]
-    aggregate = event_class.aggregate
-    hints = typing.get_type_hints(event_class)
-    properties = {f.name: _python_type_schema(hints[f.name]) for f in dataclasses.fields(event_class)}
-    properties["aggregate"] = {"const": aggregate}
-    if issubclass(event_class, ListingFact):
-        properties["snapshot"] = _snapshot_schema(aggregate)
+    properties = {
+        name: _type_schema(annotation, item_types=False)
+        for name, annotation in field_types(event_class, extras=True).items()
+    }
+    properties["aggregate"] = {"const": event_class.aggregate}
     return {
         "$schema": _DIALECT,
         "$id": f"urn:market:event:{event_type}",

@@ -22,9 +22,9 @@ from typing import Any
 
 from market.accounts.models import User
 from market.catalog.models import Patent
+from market.catalog.snapshots import AchievementSnapshot, ExpertSnapshot
 from market.events.catalogue import (
     TOPICS,
-    AchievementFact,
     AuctionCancelled,
     AuctionClosed,
     AuctionFailed,
@@ -79,10 +79,6 @@ def _recipients(users: Iterable[User], **context: Any) -> list[Recipient]:
     return [Recipient(user=user, context=context) for user in users]
 
 
-def _title(snapshot: dict[str, Any]) -> str:
-    return str(snapshot.get("title") or snapshot.get("name") or "")
-
-
 def _emit(
     received: ReceivedEvent, kind: NotificationKind, recipients: list[Recipient], context: dict[str, Any]
 ) -> None:
@@ -98,15 +94,14 @@ def _new_listing(received: ReceivedEvent, event: ListingFact, context: dict[str,
     """A publication (or a public expert profile): its snapshot is public content by definition, so the
     listing's followers, followers of its organization and matching searches hear of it without a further
     visibility check, even when the event is read after the listing was withdrawn again."""
+    snapshot = event.snapshot
     linked = (
-        Patent.objects.filter(pk__in=event.snapshot.get("patent_ids") or []).values_list(
-            "ipc_codes", flat=True
-        )
-        if isinstance(event, AchievementFact)
+        Patent.objects.filter(pk__in=snapshot.patent_ids).values_list("ipc_codes", flat=True)
+        if isinstance(snapshot, AchievementSnapshot)
         else []
     )
     facts = listing_facts(
-        event.aggregate, event.snapshot, linked_ipc_codes=[code for codes in linked for code in codes]
+        event.aggregate, snapshot.data(), linked_ipc_codes=[code for codes in linked for code in codes]
     )
     owner_org = event.owner_org_id
     followers: list[Recipient] = []
@@ -169,7 +164,7 @@ def _listing(received: ReceivedEvent, event: ListingFact) -> None:
     context = {
         "listing_kind": event.aggregate,
         "listing_id": event.aggregate_id,
-        "title": _title(event.snapshot),
+        "title": event.snapshot.heading,
         "link": listing_link(event.aggregate, event.aggregate_id),
     }
     owners = [event.owner_org_id]
@@ -182,7 +177,7 @@ def _listing(received: ReceivedEvent, event: ListingFact) -> None:
                 _recipients(_members(owners)),
                 {**context, "fact": event.fact},
             )
-        case ExpertCreated() if event.snapshot.get("is_public", True):
+        case ExpertCreated(snapshot=ExpertSnapshot(is_public=True)):
             _new_listing(received, event, context)
         case ListingSubmitted():
             reviewers = User.objects.filter(is_platform_admin=True, is_active=True)

@@ -2,15 +2,28 @@
 document. The indexer and the reindex both build documents here, from the same snapshot, so a document is
 identical whichever path wrote it. Snapshots never hold confidential fields, so documents cannot either."""
 
+from dataclasses import fields
+from functools import cache
 from typing import Any
 
+from market.catalog.snapshots import (
+    AchievementSnapshot,
+    DemandSnapshot,
+    ExpertSnapshot,
+    PatentSnapshot,
+    PublicSnapshot,
+    ReviewedSnapshot,
+)
 from market.common.chinese import segment, words
+from market.events.snapshots import ListingSnapshot, listing_snapshot_class
 from services.search.indexes import alias_name
 
 #: event status that makes a document searchable (experts: "published" while the profile is public)
 SEARCHABLE_STATUS = "published"
 #: display fields copied into results (everything else stays in the index only)
 SUMMARY_CHARS = 240
+#: what results show of a listing's owner (an anonymous demand's has no id and name)
+DISPLAYED_OWNER = ("id", "name", "org_type", "province_code")
 #: suggestion inputs per document: the title, then the title from each later word on, then keywords
 SUGGEST_INPUTS = 10
 
@@ -43,88 +56,100 @@ def _suggest(title: str, keywords: list[str]) -> dict[str, Any]:
     return {"input": list(dict.fromkeys(inputs))}
 
 
-def _parts(kind: str, snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The kind-specific pieces: title, body, keywords, people, facets."""
-    if kind == "patent":
-        return {
-            "title": snapshot.get("title") or "",
-            "body": "\n".join(filter(None, (snapshot.get("abstract"), snapshot.get("claims_summary")))),
-            "keywords": [],
-            "people": [*snapshot.get("applicants", []), *snapshot.get("inventors", [])],
-            "field": [snapshot["field"]] if snapshot.get("field") else [],
-            **_ipc(snapshot.get("ipc_codes") or []),
-            "patent_type": snapshot.get("patent_type"),
-            "legal_status": snapshot.get("legal_status"),
-            "price": _money(snapshot.get("price")),
-            "filing_date": snapshot.get("filing_date"),
-        }
-    if kind == "achievement":
-        return {
-            "title": snapshot.get("name") or "",
-            "body": snapshot.get("teaser") or "",
-            "keywords": snapshot.get("keywords") or [],
-            "people": snapshot.get("completing_units") or [],
-            "field": [snapshot["field"]] if snapshot.get("field") else [],
-            "trl": snapshot.get("trl"),
-            "stage": snapshot.get("stage"),
-            "transfer_modes": snapshot.get("transfer_modes") or [],
-            "pricing_method": snapshot.get("pricing_method"),
-            "price": _money(snapshot.get("price")),
-        }
-    if kind == "demand":
-        return {
-            "title": snapshot.get("title") or "",
-            "body": snapshot.get("description") or "",
-            "keywords": [],
-            "people": [],
-            "field": [snapshot["field"]] if snapshot.get("field") else [],
-            **_ipc(snapshot.get("ipc_hints") or []),
-            "collaboration_mode": snapshot.get("collaboration_mode"),
-            # what the enterprise offers to pay at most
-            "price": _money(snapshot.get("budget_max")),
-            "deadline": snapshot.get("deadline"),
-        }
-    return {  # expert
-        "title": snapshot.get("name") or "",
-        "body": "\n".join(
-            filter(None, (snapshot.get("title"), snapshot.get("bio"), snapshot.get("achievements_summary")))
-        ),
-        "keywords": snapshot.get("fields") or [],
-        "people": [],
-        "field": snapshot.get("fields") or [],
-    }
+@cache
+def _field_names(kind: str) -> frozenset[str]:
+    return frozenset(field.name for field in fields(listing_snapshot_class(kind)))
 
 
-def document_build(kind: str, snapshot: dict[str, Any]) -> dict[str, Any]:
+def _parts(snapshot: PublicSnapshot) -> dict[str, Any]:
+    """The kind-specific pieces: body, keywords, people, facets."""
+    match snapshot:
+        case PatentSnapshot():
+            return {
+                "body": "\n".join(filter(None, (snapshot.abstract, snapshot.claims_summary))),
+                "keywords": [],
+                "people": [*snapshot.applicants, *snapshot.inventors],
+                "field": [snapshot.field] if snapshot.field else [],
+                **_ipc(snapshot.ipc_codes),
+                "patent_type": snapshot.patent_type,
+                "legal_status": snapshot.legal_status,
+                "price": _money(snapshot.price),
+                "filing_date": snapshot.filing_date,
+            }
+        case AchievementSnapshot():
+            return {
+                "body": snapshot.teaser,
+                "keywords": snapshot.keywords,
+                "people": snapshot.completing_units,
+                "field": [snapshot.field] if snapshot.field else [],
+                "trl": snapshot.trl,
+                "stage": snapshot.stage,
+                "transfer_modes": snapshot.transfer_modes,
+                "pricing_method": snapshot.pricing_method,
+                "price": _money(snapshot.price),
+            }
+        case DemandSnapshot():
+            return {
+                "body": snapshot.description,
+                "keywords": [],
+                "people": [],
+                "field": [snapshot.field] if snapshot.field else [],
+                **_ipc(snapshot.ipc_hints),
+                "collaboration_mode": snapshot.collaboration_mode,
+                # what the enterprise offers to pay at most
+                "price": _money(snapshot.budget_max),
+                "deadline": snapshot.deadline,
+            }
+        case ExpertSnapshot():
+            return {
+                "body": "\n".join(
+                    filter(None, (snapshot.title, snapshot.bio, snapshot.achievements_summary))
+                ),
+                "keywords": snapshot.fields,
+                "people": [],
+                "field": snapshot.fields,
+            }
+    raise TypeError(f"no search document for a {type(snapshot).__name__}")
+
+
+def document_build(snapshot: ListingSnapshot) -> dict[str, Any]:
     """The searchable document of a published listing."""
-    parts = _parts(kind, snapshot)
-    owner = snapshot.get("owner") or {}
-    title, body, keywords = parts["title"], parts["body"], parts["keywords"]
+    if not isinstance(snapshot, PublicSnapshot):
+        raise TypeError(f"no search document for a {type(snapshot).__name__}")
+    parts = _parts(snapshot)
+    owner = snapshot.owner
+    kind, title, body, keywords = snapshot.aggregate, snapshot.heading, parts["body"], parts["keywords"]
+    published_at, synthetic = (
+        (snapshot.published_at, snapshot.synthetic_fields)
+        if isinstance(snapshot, ReviewedSnapshot)
+        else (None, [])
+    )
     document = {
-        "uid": f"{kind}:{snapshot['id']}",
+        "uid": f"{kind}:{snapshot.id}",
         "kind": kind,
-        "id": snapshot["id"],
+        "id": snapshot.id,
         "live": True,
         "status": SEARCHABLE_STATUS,
+        "title": title,
         **parts,
         "title_seg": segment(title),
         "body_seg": segment(body),
         "suggest": _suggest(title, keywords),
-        "province": owner.get("province_code") or None,
-        "city": owner.get("city_code") or None,
-        "county": owner.get("county_code") or None,
-        "owner_type": owner.get("org_type"),
-        "owner_id": owner.get("id"),
-        "owner_name": owner.get("name"),
-        "published_at": snapshot.get("published_at") or snapshot.get("created_at"),
+        "province": owner.province_code or None,
+        "city": owner.city_code or None,
+        "county": owner.county_code or None,
+        "owner_type": owner.org_type,
+        "owner_id": owner.id,
+        "owner_name": owner.name,
+        "published_at": published_at or snapshot.created_at,
     }
     document["display"] = {
         "title": title,
         "summary": body[:SUMMARY_CHARS],
         "keywords": keywords,
-        "owner": {key: owner.get(key) for key in ("id", "name", "org_type", "province_code") if key in owner},
+        "owner": {key: value for key in DISPLAYED_OWNER if (value := getattr(owner, key)) is not None},
         # the importer's note of generated fields, limited to fields the public sees
-        "synthetic_fields": [name for name in snapshot.get("synthetic_fields") or [] if name in snapshot],
+        "synthetic_fields": [name for name in synthetic if name in _field_names(kind)],
     }
     return {key: value for key, value in document.items() if value not in (None, [], "")}
 
@@ -142,11 +167,11 @@ def tombstone_build(kind: str, aggregate_id: int, status: str) -> dict[str, Any]
     }
 
 
-def action_build(kind: str, aggregate_id: int, version: int, status: str, snapshot: dict[str, Any]) -> dict:
+def action_build(kind: str, aggregate_id: int, version: int, status: str, snapshot: ListingSnapshot) -> dict:
     """One bulk `index` action with the aggregate version as external version: Elasticsearch itself
     refuses anything not newer than what it holds, so replays and late duplicates change nothing."""
     source = (
-        document_build(kind, snapshot)
+        document_build(snapshot)
         if status == SEARCHABLE_STATUS
         else tombstone_build(kind, aggregate_id, status)
     )

@@ -1,7 +1,7 @@
 """Rebuild a kind's index from PostgreSQL without search downtime.
 
 1. Note the end offsets of the kind's topic: every change after them will be caught up from Kafka.
-2. Build a new versioned index from the published rows (through the same `listing_snapshot` and document
+2. Build a new versioned index from the published rows (through the same snapshot classes and document
    builder as the events, external version = row version), with refreshes off while it fills.
 3. Catch up the events that arrived meanwhile; versions make repeats and older events harmless.
 4. Swap the alias atomically (searches see the old index until then, the new one right after).
@@ -20,8 +20,8 @@ from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 
 from market.catalog.models import Achievement, Demand, Expert, ListingStatus, Patent
-from market.catalog.snapshots import listing_snapshot
 from market.events.catalogue import TOPICS
+from market.events.snapshots import listing_snapshot_class
 from services.common.consumer import PermanentError, event_decode
 from services.search.documents import SEARCHABLE_STATUS, action_build
 from services.search.indexer import bulk_send, listing_event_action
@@ -121,11 +121,12 @@ def reindex(
     index = index_name_new(kind)
     index_create(index, refresh_interval="-1")
     rows = published_rows(kind)
+    snapshot_class = listing_snapshot_class(kind)
     loaded = refused = 0
     with progress(total=rows.count(), desc=f"{kind} → {index}", unit="doc") as bar:
         batch: list[dict[str, Any]] = []
         for row in rows.iterator(chunk_size=batch_size):
-            action = action_build(kind, row.pk, row.version, SEARCHABLE_STATUS, listing_snapshot(row))
+            action = action_build(kind, row.pk, row.version, SEARCHABLE_STATUS, snapshot_class.of(row))
             batch.append({**action, "_index": index})
             if len(batch) >= batch_size:
                 refused += len(bulk_send(batch, batch, require_alias=False))

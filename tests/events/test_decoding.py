@@ -1,6 +1,5 @@
 """A payload decodes back into the very event it came from, for every type; what does not fit is refused."""
 
-import dataclasses
 import typing
 from typing import Any
 
@@ -9,8 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.events.catalogue import EVENT_TYPES, DealCompleted, Event, ListingPublished, PatentPublished
+from market.catalog.snapshots import OwnerSnapshot, PatentSnapshot
+from market.events.catalogue import EVENT_TYPES, DealCompleted, ListingPublished, PatentPublished
 from market.events.decoding import UndecodableEvent, event_of
+from market.events.snapshots import field_types, nested_snapshot
+from tests import factories
 
 JSON_INT = st.integers(min_value=-(2**53), max_value=2**53)
 JSON_VALUE = st.recursive(
@@ -21,6 +23,9 @@ JSON_VALUE = st.recursive(
 
 
 def _strategy(annotation: Any) -> st.SearchStrategy[Any]:
+    snapshot_class = nested_snapshot(annotation)
+    if snapshot_class is not None:
+        return _instances(snapshot_class)
     if isinstance(annotation, type) and issubclass(annotation, type(None)):
         return st.none()
     args = typing.get_args(annotation)
@@ -31,37 +36,53 @@ def _strategy(annotation: Any) -> st.SearchStrategy[Any]:
         return st.dictionaries(st.text(max_size=8), JSON_VALUE, max_size=4)
     if args:  # a union
         return st.one_of(*(_strategy(arg) for arg in args))
-    return {int: JSON_INT, str: st.text(max_size=20)}[origin]
+    return {int: JSON_INT, str: st.text(max_size=20), bool: st.booleans()}[origin]
 
 
-def _events(event_class: type[Event]) -> st.SearchStrategy[Event]:
-    hints = typing.get_type_hints(event_class)
-    return st.builds(
-        event_class, **{field.name: _strategy(hints[field.name]) for field in dataclasses.fields(event_class)}
-    )
+def _instances(cls: type) -> st.SearchStrategy[Any]:
+    """Instances of an event or snapshot class, a listing fact's snapshot of its aggregate's class."""
+    return st.builds(cls, **{name: _strategy(annotation) for name, annotation in field_types(cls).items()})
 
 
 @pytest.mark.parametrize("type_name", sorted(EVENT_TYPES))
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_every_event_comes_back_from_its_payload_as_it_was(type_name, data):
-    event = data.draw(_events(EVENT_TYPES[type_name]))
+    event = data.draw(_instances(EVENT_TYPES[type_name]))
     payload = orjson.loads(orjson.dumps(event.data()))  # as the consumer receives it
     decoded = event_of(event.type, payload)
     assert type(decoded) is type(event) and decoded == event
 
 
-def test_a_listing_fact_decodes_into_its_aggregates_class_which_is_also_the_generic_fact():
-    event = PatentPublished(aggregate_id=4, version=2, status="published", owner_org_id=None)
-    decoded = event_of("market.patent.published.v1", event.data())
+def _published(**snapshot: Any) -> PatentPublished:
+    return PatentPublished(
+        aggregate_id=4,
+        version=2,
+        status="published",
+        owner_org_id=7,
+        snapshot=factories.snapshot("patent", id=4, version=2, title="一种光伏组件清洗装置", **snapshot),
+    )
+
+
+def test_a_listing_fact_decodes_into_its_aggregates_classes_of_fact_and_snapshot():
+    decoded = event_of("market.patent.published.v1", _published().data())
     assert isinstance(decoded, PatentPublished) and isinstance(decoded, ListingPublished)
+    assert isinstance(decoded.snapshot, PatentSnapshot) and decoded.snapshot.title == "一种光伏组件清洗装置"
+    assert isinstance(decoded.snapshot.owner, OwnerSnapshot)
 
 
 def test_fields_a_newer_producer_added_are_ignored_and_defaults_fill_what_is_optional():
-    event = PatentPublished(aggregate_id=4, version=2, status="published", owner_org_id=7)
+    named = OwnerSnapshot(
+        id=7, name="示范理工大学", org_type="university", province_code="", city_code="", county_code=""
+    )
+    event = _published(owner=named)
     payload = {**event.data(), "added_in_a_minor_version": {"anything": 1}}
-    del payload["snapshot"]
+    payload["snapshot"] = {**payload["snapshot"], "added_too": [1]}
     assert event_of(event.type, payload) == event
+    anonymous = orjson.loads(orjson.dumps(payload))
+    del anonymous["snapshot"]["owner"]["id"], anonymous["snapshot"]["owner"]["name"]
+    owner = event_of(event.type, anonymous).snapshot.owner
+    assert (owner.id, owner.name, owner.org_type) == (None, None, "university")
 
 
 @pytest.mark.parametrize(
@@ -72,13 +93,19 @@ def test_fields_a_newer_producer_added_are_ignored_and_defaults_fill_what_is_opt
         ("market.patent.published.v1", {"status": None}, "'status' of the wrong type"),
         ("market.patent.published.v1", {"version": True}, "'version' of the wrong type"),
         ("market.patent.published.v1", {"snapshot": []}, "'snapshot' of the wrong type"),
+        ("market.patent.published.v1", {"snapshot": {"id": 4}}, "has no 'snapshot.version'"),
+        ("market.patent.published.v1", {"snapshot.price": 12}, "'snapshot.price' of the wrong type"),
+        ("market.patent.published.v1", {"snapshot.owner": {}}, "has no 'snapshot.owner.org_type'"),
         ("market.patent.published.v1", {"aggregate": "demand"}, "about a 'demand'"),
         ("market.patent.published.v1", {"version": ...}, "has no 'version'"),
     ],
 )
 def test_a_payload_that_does_not_fit_is_undecodable(type_name, change, why):
-    payload = PatentPublished(aggregate_id=4, version=2, status="published", owner_org_id=7).data()
-    payload.update(change)
+    """A change `{"snapshot.price": 12}` replaces a value inside the snapshot."""
+    payload = _published().data()
+    for name, value in change.items():
+        inner, _, field = name.rpartition(".")
+        (payload[inner] if inner else payload)[field] = value
     payload = {name: value for name, value in payload.items() if value is not ...}
     with pytest.raises(UndecodableEvent, match=why):
         event_of(type_name, payload)

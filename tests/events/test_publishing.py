@@ -1,7 +1,6 @@
 """`publish`/`publish_many`: one outbox row per fact, only inside the caller's transaction, gone with it on
 rollback; and every fact in the catalogue has a name, topic, key and JSON payload the relay can send."""
 
-import dataclasses
 import json
 import re
 import typing
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from market.catalog.snapshots import listing_snapshot
+from market.catalog.snapshots import PatentSnapshot
 from market.events import catalogue
 from market.events.catalogue import (
     ListingCreated,
@@ -25,6 +24,7 @@ from market.events.catalogue import (
 )
 from market.events.models import OutboxEvent
 from market.events.publishing import PublishOutsideTransaction, publish, publish_many
+from market.events.snapshots import ListingSnapshot, field_types, nested_snapshot
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def created(aggregate: str = "patent", aggregate_id: int = 7, version: int = 1) 
         version=version,
         status="draft",
         owner_org_id=3,
-        snapshot={"title": "一种锂电池排气安全阀", "price": "120000.00", "filing_date": "2020-02-29"},
+        snapshot=factories.snapshot(aggregate, id=aggregate_id, version=version),
     )
 
 
@@ -97,8 +97,9 @@ def test_publish_writes_type_topic_key_version_and_data(aggregate):
         "version": 5,
         "status": "draft",
         "owner_org_id": 3,
-        "snapshot": {"title": "一种锂电池排气安全阀", "price": "120000.00", "filing_date": "2020-02-29"},
+        "snapshot": event.snapshot.data(),
     }
+    assert stored.data["snapshot"]["id"] == 41 and stored.data["snapshot"]["owner"]["org_type"] == ""
 
 
 def test_aggregates_keep_their_designed_topics():
@@ -146,10 +147,11 @@ def test_publish_many_writes_one_row_per_event():
     assert OutboxEvent.objects.count() == 3
 
 
-def _sample(annotation: Any, snapshot: dict[str, Any]) -> Any:
-    """A value of the field's declared type; listing snapshots come from a real patent."""
-    if annotation is dict[str, Any]:
-        return snapshot
+def _sample(annotation: Any, patent: ListingSnapshot) -> Any:
+    """A value of the field's declared type; a patent's snapshot comes from a real patent."""
+    snapshot_class = nested_snapshot(annotation)
+    if snapshot_class is not None:
+        return patent if snapshot_class is PatentSnapshot else factories.snapshot(snapshot_class.aggregate)
     options = typing.get_args(annotation) or (annotation,)
     if int in options:
         return 12
@@ -178,12 +180,11 @@ def test_a_generic_listing_fact_is_the_base_of_its_per_aggregate_classes():
 def test_every_event_class_produces_json_data(cast, event_class):
     patent = factories.patent(cast.university, price="250000.00", grant_date="2022-03-01")
     patent.refresh_from_db()
-    snapshot = listing_snapshot(patent)
-    hints = typing.get_type_hints(event_class)
+    snapshot = PatentSnapshot.of(patent)
     values = {
-        field.name: _sample(hints[field.name], snapshot)
-        for field in dataclasses.fields(event_class)
-        if field.name not in {"aggregate_id", "version"}
+        name: _sample(annotation, snapshot)
+        for name, annotation in field_types(event_class).items()
+        if name not in {"aggregate_id", "version"}
     }
     event = event_class(aggregate_id=patent.pk, version=patent.version, **values)
 
@@ -208,14 +209,14 @@ def test_listing_fact_payload_keeps_dates_and_money_as_text(cast):
             version=patent.version,
             status=patent.status,
             owner_org_id=patent.owner_id,
-            snapshot=listing_snapshot(patent),
+            snapshot=PatentSnapshot.of(patent),
         ),
         PatentRejected(
             aggregate_id=patent.pk,
             version=patent.version + 1,
             status="rejected",
             owner_org_id=patent.owner_id,
-            snapshot=listing_snapshot(patent),
+            snapshot=PatentSnapshot.of(patent),
             reason="缺少权利要求书",
         ),
         OrganizationReviewed(aggregate_id=patent.owner_id, version=2, status="approved", reason=""),

@@ -64,16 +64,7 @@ def test_the_facts_of_an_accepted_proposal_validate_and_decode(cast, api):
 
 def test_a_breaking_payload_change_fails_against_the_snapshot(cast):
     """What the compatibility check protects: dropping or retyping a field a consumer relies on."""
-    patent = factories.patent(cast.university)
-    from market.catalog.snapshots import listing_snapshot
-
-    event = PatentPublished(
-        aggregate_id=patent.pk,
-        version=patent.version,
-        status="published",
-        owner_org_id=patent.owner_id,
-        snapshot=listing_snapshot(patent),
-    )
+    event = PatentPublished.of(factories.patent(cast.university))
     snapshot = stored_snapshots(event.type)[0]
     Draft202012Validator(snapshot).validate(event.data())
 

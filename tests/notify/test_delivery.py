@@ -127,7 +127,7 @@ def test_review_and_owner_notices_in_each_users_language(cast, celery_eager):
     from market.events.catalogue import ListingRejected, ListingSubmitted
 
     _handle(_listing_event(rejected, ListingSubmitted))
-    _handle(_listing_event(rejected, ListingRejected, reason="摘要不完整"))
+    _handle(_listing_event(rejected, ListingRejected))
 
     review = Notification.objects.get(kind="review_pending", user=cast.platform_admin)
     assert review.subject == "待审核：专利「一种储能电池管理系统」"

@@ -1,5 +1,6 @@
 """The indexer consumer, reindexing and the API's edges against the real engine and broker."""
 
+import dataclasses
 import signal
 import threading
 import time
@@ -13,7 +14,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from market.catalog import services
 from market.catalog.models import ListingStatus
-from market.catalog.snapshots import listing_snapshot
+from market.catalog.snapshots import PatentSnapshot
 from market.events.catalogue import PatentPublished
 from market.events.models import OutboxEvent
 from market.events.publishing import publish_many
@@ -132,7 +133,7 @@ def test_an_older_event_arriving_late_is_ignored(cast, engine):
 def _published_events(cast, count: int, first: int = 0) -> int:
     """`count` published patents' events in the outbox, in one go (their rows are not needed), numbered from
     `first`."""
-    template = listing_snapshot(factories.patent(cast.university))
+    template = PatentSnapshot.of(factories.patent(cast.university))
     with transaction.atomic():
         publish_many(
             PatentPublished(
@@ -140,11 +141,9 @@ def _published_events(cast, count: int, first: int = 0) -> int:
                 version=1,
                 status="published",
                 owner_org_id=cast.university.pk,
-                snapshot={
-                    **template,
-                    "id": 100_000 + number,
-                    "title": f"一种风力发电机叶片检测装置 {number}",
-                },
+                snapshot=dataclasses.replace(
+                    template, id=100_000 + number, title=f"一种风力发电机叶片检测装置 {number}"
+                ),
             )
             for number in range(first, first + count)
         )
@@ -295,15 +294,15 @@ def test_reindex_builds_identical_documents_catches_up_and_swaps_without_downtim
 
 
 def test_latin_queries_tolerate_typos(cast, engine):
-    snapshot = listing_snapshot(
+    snapshot = PatentSnapshot.of(
         factories.patent(cast.university, title="Graphene oxide membrane for desalination")
     )
     from services.search.documents import action_build
 
-    action = action_build("patent", snapshot["id"], 1, "published", snapshot)
+    action = action_build("patent", snapshot.id, 1, "published", snapshot)
     assert bulk_send([action], [action]) == []
-    assert _ids("grapheme oxide membrane") == {snapshot["id"]}
-    assert _ids("desalinaton") == {snapshot["id"]}
+    assert _ids("grapheme oxide membrane") == {snapshot.id}
+    assert _ids("desalinaton") == {snapshot.id}
 
 
 def test_bad_parameters_are_a_400_naming_the_parameter(api):
