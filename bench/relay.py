@@ -205,8 +205,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller run, under 60 s")
     args = parser.parse_args()
-    # (events per round, relay/raw pairs, API creates per round, on/off pairs)
-    events, relay_pairs, creates, write_pairs = (500, 15, 10, 12) if args.quick else (2000, 25, 40, 15)
+    # (events per round, relay/raw pairs, API creates per round, on/off pairs): rounds long enough (a few
+    # hundred ms) that a scheduling hiccup is a small part of one, and enough pairs for a steady median
+    events, relay_pairs, creates, write_pairs = (2000, 11, 30, 11) if args.quick else (5000, 25, 60, 21)
     logging.disable(logging.WARNING)
     with scratch_database(f"bench_relay_{os.getpid()}"), broker() as running:
         figures: dict[str, Any] = {

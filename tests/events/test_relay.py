@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -126,7 +126,7 @@ def test_every_event_of_a_scenario_arrives_as_a_valid_cloudevent(cast, api, brok
             row.topic,
             row.key,
         )
-        assert event["time"]
+        assert datetime.fromisoformat(event["time"]) == row.created_at
         assert event.get_data() == row.data
         for snapshot in stored_snapshots(event["type"]):
             Draft202012Validator(snapshot).validate(event.get_data())
@@ -413,3 +413,29 @@ def test_a_message_carries_the_headers_and_value_the_cloudevents_sdk_writes():
         value,
         headers,
     )
+
+
+def test_the_cloudevent_time_is_the_rows_creation_time_as_python_writes_it(broker):
+    """The claim reads the time as text from PostgreSQL; it must be exactly what `isoformat()` of the row's
+    timestamp gives, with and without a fraction of a second, whatever the session's time zone."""
+    times = [
+        datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
+        datetime(2026, 3, 4, 5, 6, 7, 120, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    for number, created_at in enumerate(times):
+        row = OutboxEvent.objects.create(
+            type="market.patent.published.v1",
+            topic="market.patents",
+            key=f"patent:{900 + number}",
+            source="/market/core",
+            data={"aggregate": "patent"},
+            aggregate_version=1,
+        )
+        OutboxEvent.objects.filter(pk=row.pk).update(created_at=created_at)
+    assert relay_all(broker) == len(times)
+    sent = {
+        dict(record.headers)["ce_time"].decode()
+        for record in read_topics(broker, ["market.patents"], expected=len(times))
+    }
+    assert sent == {created_at.isoformat() for created_at in times}
