@@ -337,7 +337,7 @@ def _purchase(received: ReceivedEvent, event: PurchaseMade) -> None:
         title=event.listing_title,
         amount=event.amount,
         listing=(event.listing_kind, event.listing_id),
-        link=_deal_link(event.deal_id),
+        link=deal_link(event.deal_id),
         purchase_id=event.purchase_id,
         deal_id=event.deal_id,
         notice_ends_at=event.notice_ends_at or "",
