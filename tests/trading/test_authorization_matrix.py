@@ -453,13 +453,18 @@ def _route(pattern: URLPattern | URLResolver) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", text)
 
 
+METHODS = ("get", "post", "put", "patch", "delete")  # HEAD and OPTIONS answer as GET does, or describe
+
+
 def _methods(pattern: URLPattern) -> set[str]:
+    """A viewset's route lists its actions by method (DRF adds `head` to that mapping once the route served a
+    GET, hence the filter); another view, the handlers it has."""
     actions = getattr(pattern.callback, "actions", None)
-    if actions is not None:
-        return {method.upper() for method in actions}
-    view_class = pattern.callback.view_class
+    view_class = pattern.callback.cls
     return {
-        method.upper() for method in ("get", "post", "put", "patch", "delete") if hasattr(view_class, method)
+        method.upper()
+        for method in METHODS
+        if (method in actions if actions is not None else hasattr(view_class, method))
     }
 
 
