@@ -20,12 +20,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def two_deals(cast) -> tuple[Deal, Deal]:
-    """Zhejiang: the university (330106) sells to the enterprise (330127), signed. Elsewhere: the institute
-    (Nanjing, 320102) licenses to the second enterprise (Shenzhen, 440305)."""
+    """Zhejiang: the university (330106) sells to the enterprise (330127), negotiating. Elsewhere: the
+    institute (Nanjing, 320102) was to license to the second enterprise (Shenzhen, 440305), cancelled."""
     zhejiang = deal_between(cast.uni_member, cast.ent_member)
-    for party in (cast.ent_member, cast.uni_member):
-        deals.deal_sign(deal=zhejiang, user=party)
     elsewhere = deal_between(cast.inst_member, cast.ent2_member, mode="licence_non_exclusive")
+    deals.deal_cancel(deal=elsewhere, user=cast.ent2_member, reason="预算调整")
     return zhejiang, elsewhere
 
 
@@ -39,7 +38,8 @@ def test_administrators_read_every_deal_with_filters(cast, api, two_deals):
     zhejiang, elsewhere = two_deals
     admin = cast.platform_admin
     assert _ids(api, admin) == sorted([zhejiang.pk, elsewhere.pk])
-    assert _ids(api, admin, stage="contract_signed") == [zhejiang.pk]
+    assert _ids(api, admin, stage="negotiating") == [zhejiang.pk]
+    assert _ids(api, admin, stage="cancelled") == [elsewhere.pk]
     assert _ids(api, admin, transaction_mode="licence_non_exclusive") == [elsewhere.pk]
     assert _ids(api, admin, region="320000") == [elsewhere.pk]  # the seller's province
     assert _ids(api, admin, region="440305") == [elsewhere.pk]  # the buyer's county
@@ -54,7 +54,8 @@ def test_administrators_read_every_deal_with_filters(cast, api, two_deals):
         response = api(admin).get("/api/v1/deals/", bad)
         assert response.status_code == 400 and list(response.json()["error"]["fields"]) == list(bad)
     detail = api(admin).get(f"/api/v1/deals/{elsewhere.pk}/")
-    assert detail.status_code == 200 and [row["action"] for row in detail.json()["audit"]] == ["opened"]
+    assert detail.status_code == 200
+    assert [row["action"] for row in detail.json()["audit"]] == ["opened", "cancel"]
 
 
 def test_oversight_changes_nothing_on_a_deal(cast, api, two_deals):
@@ -76,7 +77,7 @@ def test_oversight_changes_nothing_on_a_deal(cast, api, two_deals):
             response = api(user).post(f"/api/v1/deals/{zhejiang.pk}/{step}/", body, format="json")
             assert response.status_code == 403, (user.username, step, response.content)
     zhejiang.refresh_from_db()
-    assert zhejiang.version == 3 and zhejiang.stage == "contract_signed"  # opened, then two signatures
+    assert (zhejiang.version, zhejiang.stage) == (1, "negotiating")
 
 
 def test_government_members_see_the_deals_of_their_jurisdiction(cast, api, two_deals):
@@ -101,7 +102,8 @@ def test_government_members_see_the_deals_of_their_jurisdiction(cast, api, two_d
     pending = factories.organization(OrganizationType.GOVERNMENT, county_code="330000", status="pending")
     assert _ids(api, factories.user(pending)) == []
     # within its jurisdiction the filters narrow further
-    assert _ids(api, member_of("330000"), region="330127", stage="contract_signed") == [zhejiang.pk]
+    assert _ids(api, member_of("330000"), region="330127", stage="negotiating") == [zhejiang.pk]
+    assert _ids(api, member_of("320000"), stage="negotiating") == []
 
 
 def _noticed(cast, owner_user, buyer) -> Deal:
