@@ -779,6 +779,16 @@ class DealAdvanced(DealFact, fact="advanced"):
     from_stage: str
 
 
+def _contract(deal: Any) -> dict[str, str]:
+    """What a registration's facts say of the contract: its type, its value and the technology-transaction
+    value within it."""
+    return {
+        "contract_type": deal.contract_type,
+        "contract_value": money(deal.contract_value),
+        "technology_transaction_value": money(deal.technology_transaction_value),
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class DealSigningConfirmed(DealFact, fact="signing_confirmed"):
     """One party confirmed the contract is signed (`side`); the stage moves (`DealAdvanced`) when the other
@@ -800,14 +810,7 @@ class DealRegistrationSubmitted(DealFact, fact="registration_submitted"):
 
     @classmethod
     def of(cls, deal: Any, *, actor: Any, **extra: Any) -> Self:
-        return super().of(
-            deal,
-            actor=actor,
-            contract_type=deal.contract_type,
-            contract_value=money(deal.contract_value),
-            technology_transaction_value=money(deal.technology_transaction_value),
-            **extra,
-        )
+        return super().of(deal, actor=actor, **_contract(deal), **extra)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -846,9 +849,7 @@ class DealContractRegistered(DealFact, fact="contract_registered"):
         return super().of(
             deal,
             actor=actor,
-            contract_type=deal.contract_type,
-            contract_value=money(deal.contract_value),
-            technology_transaction_value=money(deal.technology_transaction_value),
+            **_contract(deal),
             registration_number=deal.registration_number,
             registered_on=deal.registered_on.isoformat(),
             **extra,

@@ -66,6 +66,22 @@ def deal_between(seller: User, buyer: User, *, mode: str = "transfer", amount: s
     return Deal.objects.get(offer=offer)
 
 
+def noticed_deal(seller: User, buyer: User, *, mode: str = "transfer") -> Deal:
+    """A negotiated sale of an achievement of the seller's organization, opened under public notice (公示)
+    when the seller is a university or an institute."""
+    assert seller.organization is not None
+    achievement = factories.achievement(seller.organization, pricing_method="negotiated")
+    offer = offers.offer_make(
+        user=buyer,
+        listing_kind="achievement",
+        listing_id=achievement.pk,
+        amount=Decimal("480000"),
+        transaction_mode=mode,
+    )
+    offers.offer_accept(offer=offer, user=seller)
+    return Deal.objects.get(offer=offer)
+
+
 def register_contract(deal: Deal, *, seller: User, buyer: User, registrar: User) -> None:
     """Both parties confirm the signing, the seller submits the contract and a registrar (over the seller's
     region, or a platform administrator) registers it."""

@@ -25,7 +25,7 @@ from market.trading.models import Auction, Deal, DealMilestone, DealObjection, O
 from market.trading.services import auctions, deals, offers, proposals, purchases
 from tests import factories
 from tests.conftest import Cast
-from tests.trading.helpers import deal_between, open_auction
+from tests.trading.helpers import deal_between, noticed_deal, open_auction
 
 pytestmark = pytest.mark.django_db
 
@@ -154,16 +154,7 @@ class World:
     @cached_property
     def noticed(self) -> Deal:
         """A negotiated sale of the university's achievement, under public notice."""
-        achievement = factories.achievement(self.cast.university, pricing_method="negotiated")
-        offer = offers.offer_make(
-            user=self.cast.ent_member,
-            listing_kind="achievement",
-            listing_id=achievement.pk,
-            amount=Decimal("480000"),
-            transaction_mode="transfer",
-        )
-        offers.offer_accept(offer=offer, user=self.cast.uni_member)
-        return Deal.objects.get(offer=offer)
+        return noticed_deal(self.cast.uni_member, self.cast.ent_member)
 
     @cached_property
     def objection(self) -> DealObjection:

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from market.accounts.models import OrganizationType, OrgRole
 from market.trading.models import Deal, DealAudit, DealStage
-from market.trading.services import deals, offers
+from market.trading.services import deals
 from tests import factories
-from tests.trading.helpers import deal_between, events_of
+from tests.trading.helpers import deal_between, events_of, noticed_deal
 
 pytestmark = pytest.mark.django_db
 
@@ -333,16 +333,7 @@ def test_milestones_and_documents_by_parties(cast, api, deal):
 @pytest.fixture
 def noticed(cast) -> Deal:
     """An accepted negotiated offer on a university's achievement: under public notice."""
-    achievement = factories.achievement(cast.university, pricing_method="negotiated")
-    offer = offers.offer_make(
-        user=cast.ent_member,
-        listing_kind="achievement",
-        listing_id=achievement.pk,
-        amount=Decimal("480000"),
-        transaction_mode="licence_exclusive",
-    )
-    offers.offer_accept(offer=offer, user=cast.uni_member)
-    return Deal.objects.get(offer=offer)
+    return noticed_deal(cast.uni_member, cast.ent_member, mode="licence_exclusive")
 
 
 def _notice_over(deal):

@@ -4,16 +4,15 @@ at the level of their own organization's code; neither changes anything but regi
 administrators' rulings)."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from market.accounts.models import OrganizationType
 from market.trading.models import Deal
-from market.trading.services import deals, offers
+from market.trading.services import deals
 from tests import factories
-from tests.trading.helpers import deal_between
+from tests.trading.helpers import deal_between, noticed_deal
 
 pytestmark = pytest.mark.django_db
 
@@ -106,24 +105,11 @@ def test_government_members_see_the_deals_of_their_jurisdiction(cast, api, two_d
     assert _ids(api, member_of("320000"), stage="negotiating") == []
 
 
-def _noticed(cast, owner_user, buyer) -> Deal:
-    achievement = factories.achievement(owner_user.organization, pricing_method="negotiated")
-    offer = offers.offer_make(
-        user=buyer,
-        listing_kind="achievement",
-        listing_id=achievement.pk,
-        amount=Decimal("480000"),
-        transaction_mode="transfer",
-    )
-    offers.offer_accept(offer=offer, user=owner_user)
-    return Deal.objects.get(offer=offer)
-
-
 def test_the_objections_queue(cast, api):
     """Administrators see every objection and filter by status (and deal); government members those on their
     region's deals; anyone else only what they lodged."""
-    local = _noticed(cast, cast.uni_member, cast.ent_member)
-    remote = _noticed(cast, cast.inst_member, cast.ent2_member)
+    local = noticed_deal(cast.uni_member, cast.ent_member)
+    remote = noticed_deal(cast.inst_member, cast.ent2_member)
     lodged = {
         (deal.pk, user.username): api(user)
         .post(

@@ -8,13 +8,12 @@ from urllib.parse import urlsplit
 import pytest
 from rest_framework.test import APIClient
 
-from market.trading.models import Deal
-from market.trading.services import auctions, offers
+from market.trading.services import auctions
 from services.notify.consumer import SPEC
 from services.notify.models import Notification
 from tests import factories
 from tests.events.kit import handle_everything
-from tests.trading.helpers import deal_between, open_auction
+from tests.trading.helpers import deal_between, noticed_deal, open_auction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,16 +88,9 @@ def test_registrars_hear_of_submissions_parties_of_returns_and_administrators_of
         f"/api/v1/deals/{deal.pk}/registration/return/", {"reason": reason}, format="json"
     )
     assert returned.status_code == 200
-    achievement = factories.achievement(cast.university, pricing_method="negotiated", name="高镍正极包覆")
-    offer = offers.offer_make(
-        user=cast.ent2_member,
-        listing_kind="achievement",
-        listing_id=achievement.pk,
-        amount=Decimal("480000"),
-        transaction_mode="transfer",
-    )
-    offers.offer_accept(offer=offer, user=cast.uni_member)
-    noticed = Deal.objects.get(offer=offer)
+    noticed = noticed_deal(cast.uni_member, cast.ent2_member)
+    noticed.title = "高镍正极包覆"
+    noticed.save(update_fields=["title"])
     objected = _client(cast.inst_member).post(
         f"/api/v1/notices/{noticed.pk}/objections/", {"text": "定价明显偏低"}, format="json"
     )
