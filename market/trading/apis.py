@@ -392,6 +392,12 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(serializers.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
 
+class RegistrationQueuePagination(CursorPagination):
+    """The registrar's queue, first come first served: oldest submission first."""
+
+    ordering = ("registration_submitted_at", "id")
+
+
 class RegistrationQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """`/registrations/`: the registrar's queue, the contracts awaiting a decision (`status=` returned or
     registered for those), oldest submission first: a registrar's of sellers in their jurisdiction, a
@@ -402,6 +408,7 @@ class RegistrationQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsRegistrar]
     filter_backends = [ParameterFilterBackend]
     filterset_class = filters.RegistrationFilter
+    pagination_class = RegistrationQueuePagination
 
     def get_queryset(self):
         return selectors.registration_queue(user=reader(self.request))

@@ -469,24 +469,21 @@ class DealStep:
     `sides`: the parties whose members take it. `brokers`: a broker mandated by one of those sides may take it
     for them; never for what binds the party itself (signing, cancelling, waiving a milestone, mandating a
     broker). `registrar`: registrars over the seller's region and platform administrators take it (the
-    registration office's decision). `every_side`: the stage moves only once each side has taken it
-    (signing: each party confirms). `to`: the stage it moves to (None: the stage stays)."""
+    registration office's decision). `to`: the stage it moves to (None: the stage stays); signing moves the
+    deal only once every side in `sides` has taken it (each party confirms)."""
 
     from_stages: frozenset[str]
     to: str | None = None
     sides: frozenset[str] = frozenset()
     brokers: bool = False
     registrar: bool = False
-    every_side: bool = False
 
 
 #: every step of a deal by name (its audit action): the one place that says who may take which step. The
 #: seller confirms the money arrived, the buyer accepts the delivery once every milestone is done or waived;
 #: contract registration (技术合同认定登记) is submitted by a party and decided by a registrar.
 DEAL_STEPS: dict[str, DealStep] = {
-    "sign": DealStep(
-        frozenset({DealStage.NEGOTIATING}), DealStage.CONTRACT_SIGNED, BOTH_SIDES, every_side=True
-    ),
+    "sign": DealStep(frozenset({DealStage.NEGOTIATING}), DealStage.CONTRACT_SIGNED, BOTH_SIDES),
     "submit_registration": DealStep(frozenset({DealStage.CONTRACT_SIGNED}), None, BOTH_SIDES, brokers=True),
     "approve_registration": DealStep(
         frozenset({DealStage.CONTRACT_SIGNED}), DealStage.CONTRACT_REGISTERED, registrar=True

@@ -134,11 +134,10 @@ def notice_list() -> QuerySet[Deal]:
 def registration_queue(*, user: User | None) -> QuerySet[Deal]:
     """The contracts submitted for registration (in any later state too) that the user decides: a registrar
     those whose seller is in their jurisdiction (contracts are registered where the seller is), a platform
-    administrator all; oldest submission first."""
+    administrator all."""
     submitted = Deal.objects.exclude(registration_status=RegistrationStatus.NOT_SUBMITTED).select_related(
         "seller", "buyer", "broker"
     )
-    submitted = submitted.order_by("registration_submitted_at", "id")
     if is_reviewer(user):
         return submitted
     overseen = _overseen(user, "seller") if user is not None and is_registrar(user) else None

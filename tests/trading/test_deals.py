@@ -303,6 +303,16 @@ def test_a_registration_is_submitted_returned_corrected_and_approved_by_the_regi
     assert taken.status_code == 409 and "registration_number" in taken.json()["error"]["fields"]
 
 
+def test_the_registration_queue_serves_the_oldest_submission_first(cast, api):
+    """First come, first served: by submission, not by when the deals opened (neither way round)."""
+    a, b, c = (deal_between(cast.uni_member, cast.ent_member) for _ in range(3))
+    for deal in (b, c, a):
+        _sign_both(api, cast, deal)
+        assert _post(api, cast.uni_member, deal, "registration", SUBMISSION).status_code == 200
+    queue = api(cast.registrar).get("/api/v1/registrations/").json()["results"]
+    assert [row["id"] for row in queue] == [b.pk, c.pk, a.pk]
+
+
 def test_cancel_before_registration_only_and_with_a_reason(cast, api, deal):
     assert _post(api, cast.ent_member, deal, "cancel", {"reason": ""}).status_code == 400
     assert _post(api, cast.ent2_member, deal, "cancel", {"reason": "x"}).status_code == 404

@@ -31,7 +31,6 @@ from market.events.catalogue import (
 from market.events.publishing import publish
 from market.trading.models import (
     ADVANCE_STEPS,
-    BOTH_SIDES,
     DEAL_STEPS,
     OPEN_MILESTONES,
     TERMINAL_STAGES,
@@ -205,7 +204,7 @@ def deal_sign(*, deal: Deal, user: User) -> Deal:
         if deal.signed_at(side) is not None:
             raise Conflict(_("Your side has already confirmed the signing."), code="already_confirmed")
         setattr(deal, f"{side}_signed_at", timezone.now())
-        awaiting = [other for other in sorted(BOTH_SIDES) if deal.signed_at(other) is None]
+        awaiting = [other for other in sorted(DEAL_STEPS["sign"].sides) if deal.signed_at(other) is None]
         if not awaiting:
             deal.stage = DealStage.CONTRACT_SIGNED
         _save_step(deal, action="sign", from_stage=from_stage, user=user, acting_as=side)
