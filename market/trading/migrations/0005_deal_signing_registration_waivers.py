@@ -5,19 +5,6 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def signatures_and_registrations_of_earlier_deals(apps, schema_editor):
-    """Deals signed before each party confirmed: both confirmed when the deal was marked signed. Contracts
-    registered before registrars decided (the seller recorded them): registered, by whoever recorded it."""
-    Deal = apps.get_model("trading", "Deal")
-    DealAudit = apps.get_model("trading", "DealAudit")
-    for row in DealAudit.objects.filter(to_stage="contract_signed", action="advance"):
-        Deal.objects.filter(pk=row.deal_id).update(seller_signed_at=row.at, buyer_signed_at=row.at)
-    for row in DealAudit.objects.filter(action="register_contract"):
-        Deal.objects.filter(pk=row.deal_id).update(
-            registration_status="registered", registration_submitted_at=row.at, registered_by_id=row.actor_id
-        )
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -73,7 +60,6 @@ class Migration(migrations.Migration):
             name='waived_by',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='waived by'),
         ),
-        migrations.RunPython(signatures_and_registrations_of_earlier_deals, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='deal',
             constraint=models.UniqueConstraint(condition=models.Q(('registration_number', ''), _negated=True), fields=('registration_number',), name='deal_registration_number_unique'),
