@@ -17,7 +17,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from rest_framework.throttling import SimpleRateThrottle
 
 from market.catalog.models import Patent
 from market.trading.models import Auction, AuctionStatus, Deal, DealStage
@@ -277,14 +276,6 @@ class ListingTrades(RuleBasedStateMachine):
             stage__in=(DealStage.COMPLETED, DealStage.CANCELLED)
         )
         assert under_way.count() == (0 if self.deal is None else 1)
-
-
-@pytest.fixture
-def unthrottled(monkeypatch) -> None:
-    """A few hundred requests in one test are the point here; the rate limits have tests of their own."""
-    monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", dict.fromkeys(("anon", "user", "auth"), "100000/min")
-    )
 
 
 def test_availability_follows_every_order_of_trades(cast, api, unthrottled):

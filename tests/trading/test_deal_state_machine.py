@@ -17,7 +17,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from rest_framework.throttling import SimpleRateThrottle
 
 from market.accounts.models import OrganizationType, OrgRole
 from market.events.models import OutboxEvent
@@ -226,14 +225,6 @@ class DealSteps(RuleBasedStateMachine):
         assert DealAudit.objects.filter(deal=self.deal).count() == changes
         assert OutboxEvent.objects.filter(key=f"deal:{self.deal.pk}").count() == changes
         assert Deal.objects.get(pk=self.deal.pk).version == changes
-
-
-@pytest.fixture
-def unthrottled(monkeypatch) -> None:
-    """A few hundred requests in one test are the point here; the rate limits have tests of their own."""
-    monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", dict.fromkeys(("anon", "user", "auth"), "100000/min")
-    )
 
 
 def test_every_order_of_steps_by_anyone_keeps_the_deal_rules(cast, api, unthrottled):
