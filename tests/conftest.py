@@ -33,6 +33,7 @@ class Cast:
     ent2_member: User
     broker: User
     gov_member: User
+    registrar: User
     pending_member: User
     orgless: User
 
@@ -87,7 +88,9 @@ def cast(db) -> Cast:
     enterprise = factories.organization(OrganizationType.ENTERPRISE, county_code="330127")
     enterprise2 = factories.organization(OrganizationType.ENTERPRISE, county_code="440305")
     intermediary = factories.organization(OrganizationType.INTERMEDIARY)
-    government = factories.organization(OrganizationType.GOVERNMENT)
+    government = factories.organization(
+        OrganizationType.GOVERNMENT, county_code="330106"
+    )  # the county bureau
     pending = factories.organization(OrganizationType.UNIVERSITY, status=OrganizationStatus.PENDING)
     return Cast(
         university=university,
@@ -106,6 +109,7 @@ def cast(db) -> Cast:
         ent2_member=factories.user(enterprise2, username="ent2_member"),
         broker=factories.user(intermediary, username="broker"),
         gov_member=factories.user(government, username="gov_member"),
+        registrar=factories.user(government, role=OrgRole.REGISTRAR, username="registrar"),
         pending_member=factories.user(pending, role=OrgRole.ORG_ADMIN, username="pending_member"),
         orgless=factories.user(None, username="orgless"),
     )

@@ -2,6 +2,7 @@
 and institutes list patents and achievements, enterprises post demands and buy, intermediaries broker."""
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -60,8 +61,13 @@ class Organization(VersionedModel):
 
 
 class OrgRole(models.TextChoices):
+    """A member's role in their organization. Every member acts for it; an administrator also adds members.
+    In a government organization a plain member oversees its region's trading read-only, and a registrar
+    (技术合同登记员, of a government organization only) also decides its technology-contract registrations."""
+
     MEMBER = "member", _("Member")
     ORG_ADMIN = "org_admin", _("Organization administrator")
+    REGISTRAR = "registrar", _("Contract registrar")
 
 
 class User(AbstractUser):
@@ -86,6 +92,15 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    def clean(self) -> None:
+        super().clean()
+        if self.org_role == OrgRole.REGISTRAR and (
+            self.organization is None or self.organization.org_type != OrganizationType.GOVERNMENT
+        ):
+            raise ValidationError(
+                {"org_role": _("Only members of a government organization register contracts.")}
+            )
 
     @property
     def is_org_admin(self) -> bool:

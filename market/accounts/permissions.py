@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from market.accounts.models import SUPPLIER_TYPES, OrganizationType
+from market.accounts.models import SUPPLIER_TYPES, OrganizationType, OrgRole
 
 
 def is_reviewer(user: Any) -> bool:
@@ -43,8 +43,32 @@ def can_post_demand(user: Any) -> bool:
     return _approved_org_type(user) == OrganizationType.ENTERPRISE
 
 
+def is_government_member(user: Any) -> bool:
+    """Members of an approved government organization, whatever their role, oversee their region's trading."""
+    return _approved_org_type(user) == OrganizationType.GOVERNMENT
+
+
+def is_registrar(user: Any) -> bool:
+    """A registrar of an approved government organization decides its region's contract registrations."""
+    return is_government_member(user) and user.org_role == OrgRole.REGISTRAR
+
+
+def jurisdiction(user: Any) -> str | None:
+    """The region a government member oversees: its organization's own region code, at that code's level (a
+    county bureau registered with 330106 oversees that county, a city bureau with 330100 the city, a
+    provincial one with 330000 the province; see `region_level`). None for everyone else."""
+    return user.organization.county_code if is_government_member(user) else None
+
+
 class IsReviewer(BasePermission):
     """Platform administrators only (401 for anonymous callers, 403 for others)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_reviewer(request.user)
+
+
+class IsRegistrar(BasePermission):
+    """Those who decide contract registrations: registrars and platform administrators."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_reviewer(request.user) or is_registrar(request.user)

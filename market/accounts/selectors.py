@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from market.accounts.models import Organization, OrganizationStatus, User
+from market.accounts.models import Organization, OrganizationStatus, OrganizationType, OrgRole, User
 from market.accounts.permissions import is_reviewer
 
 
@@ -23,3 +23,19 @@ def organization_members(*, organization: Organization) -> QuerySet[User]:
 
 def organization_review_queue() -> QuerySet[Organization]:
     return Organization.objects.filter(status=OrganizationStatus.PENDING)
+
+
+def registrars_over(organization: Organization) -> QuerySet[User]:
+    """The active registrars whose jurisdiction (`permissions.jurisdiction`) covers the organization: those of
+    the government organizations registered with its county's, its city's or its province's code."""
+    return User.objects.filter(
+        is_active=True,
+        org_role=OrgRole.REGISTRAR,
+        organization__org_type=OrganizationType.GOVERNMENT,
+        organization__status=OrganizationStatus.APPROVED,
+        organization__county_code__in=[
+            organization.province_code,
+            organization.city_code,
+            organization.county_code,
+        ],
+    )

@@ -19,18 +19,19 @@ from django_filters.filterset import BaseFilterSet
 from django_filters.widgets import DateRangeWidget, SuffixedMultiWidget
 
 from market.common.chinese import words
-from market.common.validators import validate_calendar_date
+from market.common.validators import region_level, validate_calendar_date
 
 IPC_PREFIX_PATTERN = r"^[A-Ha-h]([0-9]{1,2}([A-Za-z]( *[0-9]{1,4}(/[0-9]{0,6})?)?)?)?$"
 
 
 class RegionFilter(filters.CharFilter):
     """`region=330000` (province), `330100` (city) or `330106` (county), applied to an organization relation
-    (`organization_path`, empty when the filtered model is the organization itself)."""
+    (`organization_path`, empty when the filtered model is the organization itself), or to any of several
+    (a tuple of paths: a deal is in a region when either party is)."""
 
     field_class = forms.RegexField
 
-    def __init__(self, *, organization_path: str, **kwargs):
+    def __init__(self, *, organization_path: str | tuple[str, ...], **kwargs):
         kwargs.setdefault("help_text", _("6-digit administrative code of a province, city or county"))
         super().__init__(regex=r"^[1-8][0-9]{5}$", **kwargs)
         self.organization_path = organization_path
@@ -38,14 +39,15 @@ class RegionFilter(filters.CharFilter):
     def filter(self, queryset: QuerySet, value: str) -> QuerySet:
         if not value:
             return queryset
-        if value.endswith("0000"):
-            level = "province_code"
-        elif value.endswith("00"):
-            level = "city_code"
-        else:
-            level = "county_code"
-        prefix = f"{self.organization_path}__" if self.organization_path else ""
-        return queryset.filter(**{f"{prefix}{level}": value})
+        paths = self.organization_path
+        return queryset.filter(region_condition(value, *((paths,) if isinstance(paths, str) else paths)))
+
+
+def region_condition(code: str, *organization_paths: str) -> Q:
+    """Rows whose organization at any of `organization_paths` (empty: the row is the organization) lies in
+    the region `code`, compared at the code's level (`region_level`)."""
+    level = region_level(code)
+    return reduce(or_, (Q(**{f"{path}__{level}" if path else level: code}) for path in organization_paths))
 
 
 class IpcPrefixFilter(filters.CharFilter):

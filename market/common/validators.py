@@ -396,6 +396,16 @@ def region_parts(code: str) -> tuple[str, str, str]:
     return f"{code[:2]}0000", f"{code[:4]}00", code
 
 
+def region_level(code: str) -> str:
+    """Which organization column a region code is compared with: `province_code` for 330000, `city_code` for
+    330100, `county_code` for 330106 (the level a code names, by its trailing zeros)."""
+    if code.endswith("0000"):
+        return "province_code"
+    if code.endswith("00"):
+        return "city_code"
+    return "county_code"
+
+
 # --- Dates --------------------------------------------------------------------------------------------------
 
 #: The calendar the market accepts. A date outside it is a typing error (9980 for 1980), and date arithmetic

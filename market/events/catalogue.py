@@ -799,8 +799,65 @@ class DealAdvanced(DealFact, fact="advanced"):
     from_stage: str
 
 
+def _contract(deal: Any) -> dict[str, str]:
+    """What a registration's facts say of the contract: its type, its value and the technology-transaction
+    value within it."""
+    return {
+        "contract_type": deal.contract_type,
+        "contract_value": money(deal.contract_value),
+        "technology_transaction_value": money(deal.technology_transaction_value),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class DealSigningConfirmed(DealFact, fact="signing_confirmed"):
+    """One party confirmed the contract is signed (`side`); the stage moves (`DealAdvanced`) when the other
+    party (`awaiting_side`) confirms too."""
+
+    side: str
+    awaiting_side: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DealRegistrationSubmitted(DealFact, fact="registration_submitted"):
+    """A party submitted the technology contract for registration (技术合同认定登记), again after a return
+    when `resubmission`; a registrar over the seller's region decides."""
+
+    contract_type: str
+    contract_value: str
+    technology_transaction_value: str
+    resubmission: bool
+
+    @classmethod
+    def of(cls, deal: Any, *, actor: Any, **extra: Any) -> Self:
+        return super().of(deal, actor=actor, **_contract(deal), **extra)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DealRegistrationReturned(DealFact, fact="registration_returned"):
+    """The registrar (`actor_user_id`) returned the submission for correction, with a reason."""
+
+    reason: str
+
+    @classmethod
+    def of(cls, deal: Any, *, actor: Any, **extra: Any) -> Self:
+        return super().of(deal, actor=actor, reason=deal.registration_return_reason, **extra)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DealMilestoneWaived(DealFact, fact="milestone_waived"):
+    """A party gave up on a milestone, with a reason (a deal completes only when none is left open)."""
+
+    milestone_id: int
+    milestone_title: str
+    reason: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class DealContractRegistered(DealFact, fact="contract_registered"):
+    """A registrar (`actor_user_id`) approved the contract's registration and assigned its number; from here
+    on it counts in the statistics, by `registered_on`."""
+
     contract_type: str
     contract_value: str
     technology_transaction_value: str
@@ -812,9 +869,7 @@ class DealContractRegistered(DealFact, fact="contract_registered"):
         return super().of(
             deal,
             actor=actor,
-            contract_type=deal.contract_type,
-            contract_value=money(deal.contract_value),
-            technology_transaction_value=money(deal.technology_transaction_value),
+            **_contract(deal),
             registration_number=deal.registration_number,
             registered_on=deal.registered_on.isoformat(),
             **extra,
@@ -834,6 +889,7 @@ class DealCancelled(DealFact, fact="cancelled"):
 @dataclass(frozen=True, kw_only=True)
 class DealUpdated(DealFact, fact="updated"):
     """Anything else on a deal that parties should hear of: `change` is broker_assigned, milestone_added,
-    milestone_done, document_added, objection_lodged, objection_ruled."""
+    milestone_done, document_added, objection_lodged (platform administrators hear of it too, to rule),
+    objection_ruled."""
 
     change: str

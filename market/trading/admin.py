@@ -64,8 +64,16 @@ class DealAuditInline(admin.TabularInline):
 
 @admin.register(Deal)
 class DealAdmin(admin.ModelAdmin):
-    list_display = ("title", "seller", "buyer", "amount", "stage", "registration_number")
-    list_filter = ("stage", "transaction_mode", "contract_type")
+    list_display = (
+        "title",
+        "seller",
+        "buyer",
+        "amount",
+        "stage",
+        "registration_status",
+        "registration_number",
+    )
+    list_filter = ("stage", "registration_status", "transaction_mode", "contract_type")
     search_fields = ("title", "registration_number")
     raw_id_fields = (
         "seller",
@@ -78,6 +86,7 @@ class DealAdmin(admin.ModelAdmin):
         "proposal",
         "purchase",
         "broker",
+        "registered_by",
     )
     inlines = [DealAuditInline]
 

@@ -3,8 +3,8 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
-from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from market.accounts.identity import reader, signed_in_user
-from market.accounts.permissions import IsReviewer
+from market.accounts.permissions import IsRegistrar, IsReviewer
 from market.catalog.models import Demand, ListingStatus
 from market.common.apis import validated
 from market.common.filters import ParameterFilterBackend
@@ -267,13 +267,14 @@ class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class DealViewSet(viewsets.ReadOnlyModelViewSet):
-    """Deals: only the parties and their broker see one, and only the right side takes each step."""
+    """Deals: the parties and their broker see one, and oversight reads it (platform administrators every
+    deal, government members their region's); who takes each step is the model's `DEAL_STEPS`."""
 
     queryset = Deal.objects.none()
     permission_classes = [IsAuthenticated]
     filter_backends = [ParameterFilterBackend, MappedOrderingFilter]
     filterset_class = filters.DealFilter
-    ordering_map = {"created_at": "created_at", "updated_at": "updated_at"}
+    ordering_map = {"created_at": "created_at", "updated_at": "updated_at", "registered_on": "registered_on"}
 
     def get_queryset(self):
         if self.action == "list":
@@ -287,29 +288,62 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
         fresh = selectors.deal_detail(user=reader(self.request)).filter(pk=deal.pk).first()
         return Response(serializers.DealDetailSerializer(fresh or deal).data, status=code)
 
+    def _milestone(self, milestone_id: str) -> DealMilestone:
+        return get_object_or_404(DealMilestone, pk=milestone_id, deal=self.get_object())
+
+    @extend_schema(request=None, responses=serializers.DealDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def sign(self, request: Request, pk: str) -> Response:
+        """A party's own member confirms the contract is signed (after any public notice); the deal is
+        contract_signed once both parties have confirmed."""
+        return self._done(deals.deal_sign(deal=self.get_object(), user=signed_in_user(request)))
+
     @extend_schema(request=serializers.AdvanceInputSerializer, responses=serializers.DealDetailSerializer)
     @action(detail=True, methods=["post"])
     def advance(self, request: Request, pk: str) -> Response:
-        """contract_signed (either party, after any public notice), paid (the seller confirms receipt),
-        completed (the buyer accepts delivery)."""
+        """paid (the seller confirms receipt), completed (the buyer accepts delivery; every milestone done or
+        waived)."""
         data = validated(serializers.AdvanceInputSerializer, request.data)
         return self._done(deals.deal_advance(deal=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(
-        request=serializers.RegistrationInputSerializer, responses=serializers.DealDetailSerializer
+        request=serializers.RegistrationSubmitInputSerializer, responses=serializers.DealDetailSerializer
     )
-    @action(detail=True, methods=["post"], url_path="register-contract")
-    def register_contract(self, request: Request, pk: str) -> Response:
-        """The seller records the technology-contract registration (技术合同认定登记)."""
-        data = validated(serializers.RegistrationInputSerializer, request.data)
+    @action(detail=True, methods=["post"])
+    def registration(self, request: Request, pk: str) -> Response:
+        """A party (or its broker) submits the signed contract for registration (技术合同认定登记), or
+        resubmits it corrected after a return."""
+        data = validated(serializers.RegistrationSubmitInputSerializer, request.data)
         return self._done(
-            deals.deal_register_contract(deal=self.get_object(), user=signed_in_user(request), **data)
+            deals.deal_registration_submit(deal=self.get_object(), user=signed_in_user(request), **data)
         )
 
-    @extend_schema(request=serializers.CancelInputSerializer, responses=serializers.DealDetailSerializer)
+    @extend_schema(
+        request=serializers.RegistrationApproveInputSerializer, responses=serializers.DealDetailSerializer
+    )
+    @action(detail=True, methods=["post"], url_path="registration/approve")
+    def registration_approve(self, request: Request, pk: str) -> Response:
+        """A registrar over the seller's region (or a platform administrator) approves the registration and
+        assigns its number."""
+        data = validated(serializers.RegistrationApproveInputSerializer, request.data)
+        return self._done(
+            deals.deal_registration_approve(deal=self.get_object(), user=signed_in_user(request), **data)
+        )
+
+    @extend_schema(request=serializers.ReasonInputSerializer, responses=serializers.DealDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="registration/return")
+    def registration_return(self, request: Request, pk: str) -> Response:
+        """The registrar returns the submission for correction, with a reason."""
+        data = validated(serializers.ReasonInputSerializer, request.data)
+        return self._done(
+            deals.deal_registration_return(deal=self.get_object(), user=signed_in_user(request), **data)
+        )
+
+    @extend_schema(request=serializers.ReasonInputSerializer, responses=serializers.DealDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        data = validated(serializers.CancelInputSerializer, request.data)
+        """A party walks away, with a reason, before the contract is registered."""
+        data = validated(serializers.ReasonInputSerializer, request.data)
         return self._done(deals.deal_cancel(deal=self.get_object(), user=signed_in_user(request), **data))
 
     @extend_schema(request=serializers.BrokerInputSerializer, responses=serializers.DealDetailSerializer)
@@ -333,8 +367,19 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=serializers.MilestoneSerializer)
     @action(detail=True, methods=["post"], url_path=r"milestones/(?P<milestone_id>[0-9]+)/done")
     def milestone_done(self, request: Request, pk: str, milestone_id: str) -> Response:
-        milestone = get_object_or_404(DealMilestone, pk=milestone_id, deal=self.get_object())
-        milestone = deals.deal_milestone_done(milestone=milestone, user=signed_in_user(request))
+        milestone = deals.deal_milestone_done(
+            milestone=self._milestone(milestone_id), user=signed_in_user(request)
+        )
+        return Response(serializers.MilestoneSerializer(milestone).data)
+
+    @extend_schema(request=serializers.ReasonInputSerializer, responses=serializers.MilestoneSerializer)
+    @action(detail=True, methods=["post"], url_path=r"milestones/(?P<milestone_id>[0-9]+)/waive")
+    def milestone_waive(self, request: Request, pk: str, milestone_id: str) -> Response:
+        """A party gives up on an open milestone, with a reason (the other party is told)."""
+        data = validated(serializers.ReasonInputSerializer, request.data)
+        milestone = deals.deal_milestone_waive(
+            milestone=self._milestone(milestone_id), user=signed_in_user(request), **data
+        )
         return Response(serializers.MilestoneSerializer(milestone).data)
 
     @extend_schema(
@@ -345,6 +390,28 @@ class DealViewSet(viewsets.ReadOnlyModelViewSet):
         data = validated(serializers.DocumentInputSerializer, request.data)
         document = deals.deal_document_add(deal=self.get_object(), user=signed_in_user(request), **data)
         return Response(serializers.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class RegistrationQueuePagination(CursorPagination):
+    """The registrar's queue, first come first served: oldest submission first."""
+
+    ordering = ("registration_submitted_at", "id")
+
+
+class RegistrationQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """`/registrations/`: the registrar's queue, the contracts awaiting a decision (`status=` returned or
+    registered for those), oldest submission first: a registrar's of sellers in their jurisdiction, a
+    platform administrator's all."""
+
+    queryset = Deal.objects.none()
+    serializer_class = serializers.DealOutputSerializer
+    permission_classes = [IsRegistrar]
+    filter_backends = [ParameterFilterBackend]
+    filterset_class = filters.RegistrationFilter
+    pagination_class = RegistrationQueuePagination
+
+    def get_queryset(self):
+        return selectors.registration_queue(user=reader(self.request))
 
 
 class NoticeViewSet(viewsets.ReadOnlyModelViewSet):
@@ -366,15 +433,26 @@ class NoticeViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(serializers.ObjectionSerializer(objection).data, status=status.HTTP_201_CREATED)
 
 
-class ObjectionRulingApi(GenericAPIView):
-    """A platform administrator rules on an objection; upholding it cancels the deal."""
+class ObjectionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The objections queue: platform administrators see (and rule on) every objection, government members
+    read those on their region's deals, anyone else the objections they lodged. Filter by `status`, `deal`."""
 
-    serializer_class = serializers.ObjectionSerializer
-    permission_classes = [IsReviewer]
+    queryset = DealObjection.objects.none()
+    serializer_class = serializers.ObjectionQueueSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends = [ParameterFilterBackend, MappedOrderingFilter]
+    filterset_class = filters.ObjectionFilter
+    ordering_map = {"created_at": "created_at"}
 
-    @extend_schema(request=serializers.RulingInputSerializer, responses=serializers.ObjectionSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        objection = get_object_or_404(DealObjection, pk=pk)
+    def get_queryset(self):
+        return selectors.objection_list(user=reader(self.request))
+
+    @extend_schema(request=serializers.RulingInputSerializer, responses=serializers.ObjectionQueueSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsReviewer])
+    def rule(self, request: Request, pk: str) -> Response:
+        """A platform administrator rules on an objection; upholding it cancels the deal."""
         data = validated(serializers.RulingInputSerializer, request.data)
-        objection = deals.objection_rule(objection=objection, reviewer=signed_in_user(request), **data)
+        objection = deals.objection_rule(
+            objection=self.get_object(), reviewer=signed_in_user(request), **data
+        )
         return Response(self.get_serializer(objection).data)

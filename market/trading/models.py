@@ -6,6 +6,8 @@ proposal per demand; one bid per amount), so a race the row locks missed still c
 winner."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -453,6 +455,7 @@ class DealStage(models.TextChoices):
 
 
 TERMINAL_STAGES = frozenset({DealStage.COMPLETED, DealStage.CANCELLED})
+ACTIVE_STAGES = frozenset(DealStage) - TERMINAL_STAGES
 #: a deal under way: it reserves the listing it trades
 DEAL_UNDER_WAY = ~Q(stage__in=sorted(TERMINAL_STAGES))
 
@@ -462,17 +465,67 @@ class DealParty(models.TextChoices):
     BUYER = "buyer", _("Buyer")
 
 
-#: stage -> (the stage it follows, the sides that perform the step). Contract registration (技术合同认定登记)
-#: is the seller's filing; the seller confirms the money arrived; the buyer accepts the delivery.
-DEAL_STEPS: dict[str, tuple[str, frozenset[str]]] = {
-    DealStage.CONTRACT_SIGNED: (DealStage.NEGOTIATING, frozenset({DealParty.SELLER, DealParty.BUYER})),
-    DealStage.CONTRACT_REGISTERED: (DealStage.CONTRACT_SIGNED, frozenset({DealParty.SELLER})),
-    DealStage.PAID: (DealStage.CONTRACT_REGISTERED, frozenset({DealParty.SELLER})),
-    DealStage.COMPLETED: (DealStage.PAID, frozenset({DealParty.BUYER})),
+BOTH_SIDES = frozenset({DealParty.SELLER, DealParty.BUYER})
+
+
+@dataclass(frozen=True)
+class DealStep:
+    """Who may take one step of a deal, and from which stages.
+
+    `sides`: the parties whose members take it. `brokers`: a broker mandated by one of those sides may take it
+    for them; never for what binds the party itself (signing, cancelling, waiving a milestone, mandating a
+    broker). `registrar`: registrars over the seller's region and platform administrators take it (the
+    registration office's decision). `to`: the stage it moves to (None: the stage stays); signing moves the
+    deal only once every side in `sides` has taken it (each party confirms)."""
+
+    from_stages: frozenset[str]
+    to: str | None = None
+    sides: frozenset[str] = frozenset()
+    brokers: bool = False
+    registrar: bool = False
+
+
+#: every step of a deal by name (its audit action): the one place that says who may take which step. The
+#: seller confirms the money arrived, the buyer accepts the delivery once every milestone is done or waived;
+#: contract registration (技术合同认定登记) is submitted by a party and decided by a registrar.
+DEAL_STEPS: dict[str, DealStep] = {
+    "sign": DealStep(frozenset({DealStage.NEGOTIATING}), DealStage.CONTRACT_SIGNED, BOTH_SIDES),
+    "submit_registration": DealStep(frozenset({DealStage.CONTRACT_SIGNED}), None, BOTH_SIDES, brokers=True),
+    "approve_registration": DealStep(
+        frozenset({DealStage.CONTRACT_SIGNED}), DealStage.CONTRACT_REGISTERED, registrar=True
+    ),
+    "return_registration": DealStep(frozenset({DealStage.CONTRACT_SIGNED}), registrar=True),
+    "confirm_payment": DealStep(
+        frozenset({DealStage.CONTRACT_REGISTERED}),
+        DealStage.PAID,
+        frozenset({DealParty.SELLER}),
+        brokers=True,
+    ),
+    "complete": DealStep(
+        frozenset({DealStage.PAID}), DealStage.COMPLETED, frozenset({DealParty.BUYER}), brokers=True
+    ),
+    # before the contract is registered either party may walk away
+    "cancel": DealStep(
+        frozenset({DealStage.NEGOTIATING, DealStage.CONTRACT_SIGNED}), DealStage.CANCELLED, BOTH_SIDES
+    ),
+    "mandate_broker": DealStep(ACTIVE_STAGES, None, BOTH_SIDES),
+    "add_milestone": DealStep(ACTIVE_STAGES, None, BOTH_SIDES, brokers=True),
+    "milestone_done": DealStep(ACTIVE_STAGES, None, BOTH_SIDES, brokers=True),
+    "waive_milestone": DealStep(ACTIVE_STAGES, None, BOTH_SIDES),
+    "add_document": DealStep(ACTIVE_STAGES, None, BOTH_SIDES, brokers=True),
 }
-#: the stages the plain `advance` step reaches; contract registration records the registration, so it has its
-#: own step (and cancellation its own, with a reason)
-ADVANCE_STAGES = tuple(stage for stage in DEAL_STEPS if stage != DealStage.CONTRACT_REGISTERED)
+#: the stages the plain `advance` step reaches, by the step that reaches each
+ADVANCE_STEPS: dict[str, str] = {str(DEAL_STEPS[name].to): name for name in ("confirm_payment", "complete")}
+
+
+class RegistrationStatus(models.TextChoices):
+    """Where a deal's technology contract stands with the registration office. Only `registered` contracts
+    (with their `registered_on` day) count in the statistics."""
+
+    NOT_SUBMITTED = "not_submitted", _("Not submitted")
+    SUBMITTED = "submitted", _("Awaiting the registrar")
+    RETURNED = "returned", _("Returned for correction")
+    REGISTERED = "registered", _("Registered")
 
 
 class ContractType(models.TextChoices):
@@ -576,12 +629,33 @@ class Deal(VersionedModel):
     technology_transaction_value = models.DecimalField(
         _("technology transaction value"), **MONEY, null=True, blank=True
     )
-    #: the technology contract's registration number (技术合同登记号), not an achievement's (成果登记号)
+    #: each party's confirmation that the contract is signed; the stage moves when both have confirmed
+    seller_signed_at = models.DateTimeField(_("seller confirmed signing at"), null=True, blank=True)
+    buyer_signed_at = models.DateTimeField(_("buyer confirmed signing at"), null=True, blank=True)
+    registration_status = models.CharField(
+        _("contract registration"),
+        max_length=20,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.NOT_SUBMITTED,
+        db_index=True,
+    )
+    registration_submitted_at = models.DateTimeField(_("registration submitted at"), null=True, blank=True)
+    registration_return_reason = models.TextField(_("reason the registration was returned"), blank=True)
+    #: the technology contract's registration number (技术合同登记号), not an achievement's (成果登记号),
+    #: assigned by the registrar who approved it
     registration_number = models.CharField(
         pgettext_lazy("technology contract", "registration number"), max_length=40, blank=True
     )
     registered_on = models.DateField(
         _("registered on"), null=True, blank=True, validators=[validate_calendar_date]
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registrar"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
 
@@ -601,6 +675,11 @@ class Deal(VersionedModel):
             models.UniqueConstraint(
                 fields=["achievement"], condition=DEAL_UNDER_WAY, name="deal_one_open_per_achievement"
             ),
+            models.UniqueConstraint(
+                fields=["registration_number"],
+                condition=~Q(registration_number=""),
+                name="deal_registration_number_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -610,6 +689,12 @@ class Deal(VersionedModel):
     def party_org_ids(self) -> list[int]:
         return [self.seller_id, self.buyer_id]
 
+    def party_org_id(self, side: str) -> int:
+        return self.seller_id if side == DealParty.SELLER else self.buyer_id
+
+    def signed_at(self, side: str) -> datetime | None:
+        return self.seller_signed_at if side == DealParty.SELLER else self.buyer_signed_at
+
 
 class DealMilestone(TimestampedModel):
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="milestones")
@@ -617,12 +702,27 @@ class DealMilestone(TimestampedModel):
     due_on = models.DateField(_("due on"), null=True, blank=True, validators=[validate_calendar_date])
     amount = models.DecimalField(_("amount due"), **MONEY, null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    #: a party gave up on it, with a reason; a deal completes only when none is left open
+    waived_at = models.DateTimeField(_("waived at"), null=True, blank=True)
+    waive_reason = models.TextField(_("reason for waiving"), blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("waived by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ("due_on", "id")
 
     def __str__(self) -> str:
         return self.title
+
+
+#: milestones neither done nor waived
+OPEN_MILESTONES = Q(done_at__isnull=True, waived_at__isnull=True)
 
 
 class DealDocument(TimestampedModel):

@@ -1,13 +1,24 @@
 """Reads for trading: who sees what. Auctions and their bid history are public (bidders masked); offers,
-purchases, proposals and deals are seen only by those taking part, so everyone else gets a 404 rather than
-a hint."""
+purchases and proposals are seen only by those taking part, deals also by oversight (platform administrators,
+and government members for their region), so everyone else gets a 404 rather than a hint."""
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from market.accounts.models import User
-from market.accounts.permissions import is_reviewer
-from market.trading.models import Auction, AuctionStatus, Bid, Deal, Offer, Proposal, Purchase
+from market.accounts.permissions import is_registrar, is_reviewer, jurisdiction
+from market.common.filters import region_condition
+from market.trading.models import (
+    Auction,
+    AuctionStatus,
+    Bid,
+    Deal,
+    DealObjection,
+    Offer,
+    Proposal,
+    Purchase,
+    RegistrationStatus,
+)
 
 
 def _org_id(user: User | None) -> int | None:
@@ -88,14 +99,27 @@ def proposal_list(*, user: User | None) -> QuerySet[Proposal]:
     )
 
 
+def _overseen(user: User, *organization_paths: str) -> Q | None:
+    """The rows a government member oversees (those whose organization at any of `organization_paths` lies in
+    its jurisdiction); None for everyone else. Platform administrators, who oversee everything, are the
+    callers' first case: an empty Q would not mean "all" once combined with others."""
+    region = jurisdiction(user)
+    return None if region is None else region_condition(region, *organization_paths)
+
+
 def deal_list(*, user: User | None) -> QuerySet[Deal]:
-    """Only the parties and their broker see a deal."""
+    """The parties and their broker see a deal; oversight reads it too: platform administrators every deal,
+    government members the deals where a party (seller or buyer) is in their jurisdiction."""
     if user is None or not user.is_authenticated:
         return Deal.objects.none()
+    deals = Deal.objects.select_related("seller", "buyer", "broker")
+    if is_reviewer(user):
+        return deals
     visible = Q(broker_id=user.pk)
     if user.organization_id:
         visible |= Q(seller_id=user.organization_id) | Q(buyer_id=user.organization_id)
-    return Deal.objects.filter(visible).select_related("seller", "buyer", "broker")
+    overseen = _overseen(user, "seller", "buyer")
+    return deals.filter(visible if overseen is None else visible | overseen)
 
 
 def deal_detail(*, user: User | None) -> QuerySet[Deal]:
@@ -105,3 +129,29 @@ def deal_detail(*, user: User | None) -> QuerySet[Deal]:
 def notice_list() -> QuerySet[Deal]:
     """Deals under or after public notice (公示): title, parties and amount are public by design."""
     return Deal.objects.filter(notice_ends_at__isnull=False).select_related("seller", "buyer")
+
+
+def registration_queue(*, user: User | None) -> QuerySet[Deal]:
+    """The contracts submitted for registration (in any later state too) that the user decides: a registrar
+    those whose seller is in their jurisdiction (contracts are registered where the seller is), a platform
+    administrator all."""
+    submitted = Deal.objects.exclude(registration_status=RegistrationStatus.NOT_SUBMITTED).select_related(
+        "seller", "buyer", "broker"
+    )
+    if is_reviewer(user):
+        return submitted
+    overseen = _overseen(user, "seller") if user is not None and is_registrar(user) else None
+    return submitted.none() if overseen is None else submitted.filter(overseen)
+
+
+def objection_list(*, user: User | None) -> QuerySet[DealObjection]:
+    """Platform administrators (who rule) see every objection, government members those on the deals they
+    oversee; anyone else the objections they lodged."""
+    objections = DealObjection.objects.select_related("deal")
+    if user is None or not user.is_authenticated:
+        return objections.none()
+    if is_reviewer(user):
+        return objections
+    overseen = _overseen(user, "deal__seller", "deal__buyer")
+    mine = Q(user_id=user.pk)
+    return objections.filter(mine if overseen is None else mine | overseen)

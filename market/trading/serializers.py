@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from market.common.fields import CalendarDateField, CalendarDateTimeField
 from market.trading.models import (
-    ADVANCE_STAGES,
+    ADVANCE_STEPS,
     MONEY,
     Auction,
     AuctionRegistration,
@@ -273,20 +273,26 @@ class ProposalOutputSerializer(serializers.ModelSerializer):
 
 class AdvanceInputSerializer(serializers.Serializer):
     to = serializers.ChoiceField(
-        choices=ADVANCE_STAGES,
-        help_text=_("contract_signed, paid or completed; registration and cancellation have their own steps"),
+        choices=tuple(ADVANCE_STEPS),
+        help_text=_("paid or completed; signing, registration and cancellation have their own steps"),
     )
 
 
-class RegistrationInputSerializer(serializers.Serializer):
+class RegistrationSubmitInputSerializer(serializers.Serializer):
     contract_type = serializers.ChoiceField(choices=ContractType.choices)
     contract_value = serializers.DecimalField(**MONEY, min_value=0)
     technology_transaction_value = serializers.DecimalField(**MONEY, min_value=0)
-    registration_number = serializers.CharField(max_length=40)
-    registered_on = CalendarDateField()
 
 
-class CancelInputSerializer(serializers.Serializer):
+class RegistrationApproveInputSerializer(serializers.Serializer):
+    registration_number = serializers.CharField(
+        max_length=40, help_text=_("the technology contract registration number the registrar assigns")
+    )
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    """Cancelling a deal, returning a registration, waiving a milestone: each says why."""
+
     reason = serializers.CharField(max_length=2000)
 
 
@@ -318,7 +324,7 @@ class RulingInputSerializer(serializers.Serializer):
 class MilestoneSerializer(serializers.ModelSerializer):
     class Meta:
         model = DealMilestone
-        fields = ("id", "title", "due_on", "amount", "done_at")
+        fields = ("id", "title", "due_on", "amount", "done_at", "waived_at", "waive_reason")
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -336,7 +342,18 @@ class AuditSerializer(serializers.ModelSerializer):
 class ObjectionSerializer(serializers.ModelSerializer):
     class Meta:
         model = DealObjection
-        fields = ("id", "deal", "text", "status", "ruling", "created_at")
+        fields: tuple[str, ...] = ("id", "deal", "text", "status", "ruling", "created_at")
+
+
+class ObjectionQueueSerializer(ObjectionSerializer):
+    """An objection as oversight reads it: with the deal it concerns and who lodged it."""
+
+    deal_title = serializers.CharField(source="deal.title")
+    notice_ends_at = serializers.DateTimeField(source="deal.notice_ends_at")
+    objector = serializers.IntegerField(source="user_id")
+
+    class Meta(ObjectionSerializer.Meta):
+        fields = (*ObjectionSerializer.Meta.fields, "deal_title", "notice_ends_at", "objector")
 
 
 class DealOutputSerializer(serializers.ModelSerializer):
@@ -365,11 +382,17 @@ class DealOutputSerializer(serializers.ModelSerializer):
             "broker_commission",
             "notice_starts_at",
             "notice_ends_at",
+            "seller_signed_at",
+            "buyer_signed_at",
             "contract_type",
             "contract_value",
             "technology_transaction_value",
+            "registration_status",
+            "registration_submitted_at",
+            "registration_return_reason",
             "registration_number",
             "registered_on",
+            "registered_by",
             "cancel_reason",
             "version",
             "created_at",

@@ -11,10 +11,11 @@ router.register("offers", apis.OfferViewSet, basename="offer")
 router.register("purchases", apis.PurchaseViewSet, basename="purchase")
 router.register("proposals", apis.ProposalViewSet, basename="proposal")
 router.register("deals", apis.DealViewSet, basename="deal")
+router.register("registrations", apis.RegistrationQueueViewSet, basename="registration")
 router.register("notices", apis.NoticeViewSet, basename="notice")
+router.register("objections", apis.ObjectionViewSet, basename="objection")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("demands/<int:demand_id>/proposals/", apis.DemandProposalsApi.as_view(), name="demand-proposals"),
-    path("objections/<int:pk>/rule/", apis.ObjectionRulingApi.as_view(), name="objection-rule"),
     *router.urls,
 ]

@@ -15,12 +15,14 @@ matched against every subscription.
 - trading: the owner on a new bid, offer, purchase at the listed price or proposal; the previous top bidder
   when outbid; everyone signed up (and the owner, unless it cancelled) when an auction is cancelled; the other
   side of an offer; the proposer when shortlisted, accepted or not selected; parties and broker on every deal
-  step."""
+  step, the registrars over the seller's region when a contract is submitted for registration, the platform
+  administrators when an objection is lodged."""
 
 from collections.abc import Iterable
 from typing import Any
 
-from market.accounts.models import User
+from market.accounts.models import Organization, User
+from market.accounts.selectors import registrars_over
 from market.catalog.models import Patent
 from market.catalog.snapshots import AchievementSnapshot, ExpertSnapshot
 from market.events.catalogue import (
@@ -32,7 +34,13 @@ from market.events.catalogue import (
     BidOutbid,
     BidPlaced,
     DealCancelled,
+    DealContractRegistered,
     DealFact,
+    DealMilestoneWaived,
+    DealRegistrationReturned,
+    DealRegistrationSubmitted,
+    DealSigningConfirmed,
+    DealUpdated,
     Event,
     ExpertCreated,
     ListingClosed,
@@ -52,7 +60,14 @@ from market.events.catalogue import (
     PurchaseMade,
 )
 from services.common.consumer import ConsumerSpec, ReceivedEvent, decode, deduplicate
-from services.notify.links import deal_link, listing_link, proposal_link, review_link
+from services.notify.links import (
+    deal_link,
+    listing_link,
+    objection_queue_link,
+    proposal_link,
+    registration_queue_link,
+    review_link,
+)
 from services.notify.matching import candidates, listing_facts, matching_subscriptions
 from services.notify.models import NotificationKind, Subscription, SubscriptionKind
 from services.notify.selectors import listing_as_seen_by
@@ -364,12 +379,29 @@ def _proposal(received: ReceivedEvent, event: ProposalFact) -> None:
     _emit(received, NotificationKind.PROPOSAL, _recipients(users), context)
 
 
+def _deal_details(event: DealFact) -> dict[str, Any]:
+    """What a deal notification says beyond the stage: why (a cancellation, a returned registration, a waived
+    milestone), which milestone, the registration number, who confirmed the signing."""
+    match event:
+        case DealCancelled() | DealRegistrationReturned():
+            return {"reason": event.reason}
+        case DealMilestoneWaived():
+            return {"reason": event.reason, "milestone_title": event.milestone_title}
+        case DealContractRegistered():
+            return {"registration_number": event.registration_number}
+        case DealSigningConfirmed():
+            return {"side": event.side, "awaiting_side": event.awaiting_side}
+    return {}
+
+
 def _deal(received: ReceivedEvent, event: DealFact) -> None:
+    """The parties and the broker hear of every step (but whoever took it); the registrars over the seller's
+    region of a contract submitted for registration; the platform administrators of an objection lodged (they
+    rule on it)."""
     actor = event.actor_user_id
     users = _members(event.party_org_ids, except_user=actor) + [
         user for user in _users([event.broker_user_id]) if user.pk != actor
     ]
-    cancelled: dict[str, Any] = {"reason": event.reason} if isinstance(event, DealCancelled) else {}
     context = _trading_context(
         event,
         title=event.title,
@@ -377,9 +409,19 @@ def _deal(received: ReceivedEvent, event: DealFact) -> None:
         link=deal_link(event.deal_id),
         deal_id=event.deal_id,
         stage=event.stage,
-        **cancelled,
+        **_deal_details(event),
     )
     _emit(received, NotificationKind.DEAL, _recipients(users), context)
+    match event:
+        case DealRegistrationSubmitted():
+            seller = Organization.objects.filter(pk=event.seller_org_id).first()
+            registrars = registrars_over(seller) if seller is not None else []
+            queue = {**context, "link": registration_queue_link()}
+            _emit(received, NotificationKind.REGISTRATION_PENDING, _recipients(registrars), queue)
+        case DealUpdated(change="objection_lodged"):
+            administrators = User.objects.filter(is_platform_admin=True, is_active=True)
+            objections = {**context, "link": objection_queue_link(event.deal_id)}
+            _emit(received, NotificationKind.OBJECTION, _recipients(administrators), objections)
 
 
 def notify_handle(received: ReceivedEvent) -> None:

@@ -31,6 +31,16 @@ def deal_link(deal_id: int) -> str:
     return site_link(reverse("deal-detail", kwargs={"pk": deal_id}))
 
 
+def registration_queue_link() -> str:
+    """The registrar's queue of contracts awaiting a decision."""
+    return site_link(reverse("registration-list"))
+
+
+def objection_queue_link(deal_id: int) -> str:
+    """The objections to one deal that await a ruling."""
+    return site_link(f"{reverse('objection-list')}?{urlencode({'deal': deal_id, 'status': 'open'})}")
+
+
 def proposal_link(proposal_id: int) -> str:
     return site_link(reverse("proposal-detail", kwargs={"pk": proposal_id}))
 

@@ -34,6 +34,8 @@ class NotificationKind(models.TextChoices):
     PURCHASE = "purchase", _("Purchase at the listed price")
     PROPOSAL = "proposal", _("Proposal")
     DEAL = "deal", _("Deal")
+    REGISTRATION_PENDING = "registration_pending", _("Contract waiting for registration")
+    OBJECTION = "objection", _("Objection to a deal under public notice")
 
 
 class SubscriptionKind(models.TextChoices):

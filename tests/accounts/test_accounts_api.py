@@ -1,5 +1,5 @@
 """Accounts over HTTP: JWT sign-in and its throttle, the signed-in user's own profile, organization
-registration input, and members."""
+registration input, and members (and their roles: a government organization's registrars)."""
 
 import queue
 import threading
@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from market.accounts.models import Organization, User
+from market.accounts.models import Organization, OrganizationType, OrgRole, User
 from market.events.models import OutboxEvent
 from tests import factories
 from tests.locks import wait_until_blocked
@@ -382,3 +382,18 @@ def test_member_input_errors_name_the_field(cast, api, body: dict, status: int, 
     error = assert_error(response, status)
     assert field in error["fields"]
     assert User.objects.count() == users_before
+
+
+def test_a_registrar_is_a_role_of_government_members_only(cast, api):
+    """Item 8: a government organization's administrator names registrars; no other organization has them."""
+    bureau = factories.organization(OrganizationType.GOVERNMENT, county_code="330106")
+    head = factories.user(bureau, role=OrgRole.ORG_ADMIN)
+    body = {"username": "new_registrar", "password": "Long-enough-pass-42", "org_role": "registrar"}
+    created = api(head).post(f"/api/v1/orgs/{bureau.pk}/members/", body, format="json")
+    assert created.status_code == 201 and created.json()["org_role"] == "registrar"
+    refused = api(cast.uni_admin).post(
+        f"/api/v1/orgs/{cast.university.pk}/members/", {**body, "username": "uni_registrar"}, format="json"
+    )
+    assert refused.status_code == 400 and list(refused.json()["error"]["fields"]) == ["org_role"]
+    me = api(cast.registrar).get("/api/v1/users/me/").json()
+    assert me["org_role"] == "registrar" and me["organization"]["org_type"] == "government"

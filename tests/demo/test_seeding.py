@@ -148,7 +148,7 @@ def test_limited_import_creates_records_and_one_published_event_each(seeded):
         "demands": DEMO_DEMANDS,
         "experts": DEMO_EXPERTS,
         "organizations": 6,
-        "users": 9,
+        "users": 10,
         "events": 2 * LIMIT + DEMO_DEMANDS + DEMO_EXPERTS,
     }
     for model, aggregate, topic in (
@@ -238,6 +238,7 @@ def test_demo_users_cover_every_role_and_sign_in_with_the_demo_password(seeded, 
         (OrganizationType.ENTERPRISE, OrgRole.MEMBER),
         (OrganizationType.INTERMEDIARY, OrgRole.MEMBER),
         (OrganizationType.GOVERNMENT, OrgRole.MEMBER),
+        (OrganizationType.GOVERNMENT, OrgRole.REGISTRAR),
     }
     assert all(user.organization.is_approved for user in users.values() if user.organization)
     client = api(None)

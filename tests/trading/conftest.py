@@ -1,6 +1,8 @@
-"""Trading fixtures: a published patent of the university and an auction on it."""
+"""Trading fixtures: a published patent of the university and an auction on it; rate limits lifted for the
+property tests."""
 
 import pytest
+from rest_framework.throttling import SimpleRateThrottle
 
 from market.trading.models import Auction
 from market.trading.services import auctions
@@ -24,3 +26,12 @@ def signed_up(cast, auction) -> Auction:
     for user in (cast.ent_member, cast.ent2_member):
         auctions.auction_register(auction=auction, user=user)
     return auction
+
+
+@pytest.fixture
+def unthrottled(monkeypatch) -> None:
+    """A few hundred requests in one test are the point of a property test; the rate limits have tests of
+    their own."""
+    monkeypatch.setattr(
+        SimpleRateThrottle, "THROTTLE_RATES", dict.fromkeys(("anon", "user", "auth"), "100000/min")
+    )

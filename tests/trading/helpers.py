@@ -2,7 +2,7 @@
 open an auction that already ended), many enterprise bidders, deals taken to completion, listings as the
 public reads them, and the outbox as payload lists."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +13,7 @@ from market.accounts.models import OrganizationType, User
 from market.events.models import OutboxEvent
 from market.events.schemas import stored_snapshots
 from market.trading.models import Auction, Deal
-from market.trading.services import auctions, deals
+from market.trading.services import auctions, deals, offers
 from tests import factories
 
 
@@ -51,18 +51,55 @@ def events_of(type_name: str) -> list[dict[str, Any]]:
     return payloads
 
 
-def complete_deal(deal: Deal, *, seller: User, buyer: User) -> None:
-    """Every step to completion, each by the side that takes it."""
-    deals.deal_advance(deal=deal, user=buyer, to="contract_signed")
-    deals.deal_register_contract(
+def deal_between(seller: User, buyer: User, *, mode: str = "transfer", amount: str = "300000") -> Deal:
+    """A deal on a new patent of the seller's organization, from the buyer's accepted offer (no notice)."""
+    assert seller.organization is not None
+    patent = factories.patent(seller.organization, price=None)
+    offer = offers.offer_make(
+        user=buyer,
+        listing_kind="patent",
+        listing_id=patent.pk,
+        amount=Decimal(amount),
+        transaction_mode=mode,
+    )
+    offers.offer_accept(offer=offer, user=seller)
+    return Deal.objects.get(offer=offer)
+
+
+def noticed_deal(seller: User, buyer: User, *, mode: str = "transfer") -> Deal:
+    """A negotiated sale of an achievement of the seller's organization, opened under public notice (公示)
+    when the seller is a university or an institute."""
+    assert seller.organization is not None
+    achievement = factories.achievement(seller.organization, pricing_method="negotiated")
+    offer = offers.offer_make(
+        user=buyer,
+        listing_kind="achievement",
+        listing_id=achievement.pk,
+        amount=Decimal("480000"),
+        transaction_mode=mode,
+    )
+    offers.offer_accept(offer=offer, user=seller)
+    return Deal.objects.get(offer=offer)
+
+
+def register_contract(deal: Deal, *, seller: User, buyer: User, registrar: User) -> None:
+    """Both parties confirm the signing, the seller submits the contract and a registrar (over the seller's
+    region, or a platform administrator) registers it."""
+    deals.deal_sign(deal=deal, user=buyer)
+    deals.deal_sign(deal=deal, user=seller)
+    deals.deal_registration_submit(
         deal=deal,
         user=seller,
         contract_type="transfer",
         contract_value=deal.amount,
         technology_transaction_value=deal.amount,
-        registration_number=f"330106{deal.pk:010d}",
-        registered_on=date.today(),
     )
+    deals.deal_registration_approve(deal=deal, user=registrar, registration_number=f"330106{deal.pk:010d}")
+
+
+def complete_deal(deal: Deal, *, seller: User, buyer: User, registrar: User) -> None:
+    """Every step to completion, each by the side that takes it."""
+    register_contract(deal, seller=seller, buyer=buyer, registrar=registrar)
     deals.deal_advance(deal=deal, user=seller, to="paid")
     deals.deal_advance(deal=deal, user=buyer, to="completed")
 

@@ -17,7 +17,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from rest_framework.throttling import SimpleRateThrottle
 
 from market.catalog.models import Patent
 from market.trading.models import Auction, AuctionStatus, Deal, DealStage
@@ -82,7 +81,7 @@ def test_a_patent_sold_by_auction_cannot_be_auctioned_offered_on_or_bought_again
     patent = factories.patent(cast.university, price=None)
     deal = _won_auction(cast, patent, "transfer")
     assert availability(api, patent) == "reserved"
-    complete_deal(deal, seller=cast.uni_member, buyer=cast.ent_member)
+    complete_deal(deal, seller=cast.uni_member, buyer=cast.ent_member, registrar=cast.registrar)
     assert availability(api, patent) == "sold"
     again = _auction(api, cast.uni_member, patent)
     assert again.status_code == 409 and again.json()["error"]["code"] == "listing_sold"
@@ -101,12 +100,15 @@ def test_a_non_exclusive_licence_leaves_the_listing_on_the_market_an_exclusive_o
     first = Deal.objects.get(
         purchase_id=_buy(api, cast.ent_member, shared, "licence_non_exclusive").json()["id"]
     )
-    complete_deal(first, seller=cast.uni_member, buyer=cast.ent_member)
+    complete_deal(first, seller=cast.uni_member, buyer=cast.ent_member, registrar=cast.registrar)
     assert availability(api, shared) == "licensed"
     second = _buy(api, cast.ent2_member, shared, "transfer")  # a licensed patent may still be sold
     assert second.status_code == 201
     complete_deal(
-        Deal.objects.get(pk=second.json()["deal_id"]), seller=cast.uni_member, buyer=cast.ent2_member
+        Deal.objects.get(pk=second.json()["deal_id"]),
+        seller=cast.uni_member,
+        buyer=cast.ent2_member,
+        registrar=cast.registrar,
     )
     assert availability(api, shared) == "sold"
 
@@ -114,7 +116,7 @@ def test_a_non_exclusive_licence_leaves_the_listing_on_the_market_an_exclusive_o
     deal = Deal.objects.get(
         purchase_id=_buy(api, cast.ent_member, exclusive, "licence_exclusive").json()["id"]
     )
-    complete_deal(deal, seller=cast.uni_member, buyer=cast.ent_member)
+    complete_deal(deal, seller=cast.uni_member, buyer=cast.ent_member, registrar=cast.registrar)
     assert availability(api, exclusive) == "exclusively_licensed"
     refused = _auction(api, cast.uni_member, exclusive)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "listing_exclusively_licensed"
@@ -162,7 +164,9 @@ def test_an_achievement_shows_its_availability_too(cast, api):
     )
     offers.offer_accept(offer=offer, user=cast.uni_member)
     assert availability(api, achievement) == "reserved"
-    complete_deal(Deal.objects.get(offer=offer), seller=cast.uni_member, buyer=cast.ent_member)
+    complete_deal(
+        Deal.objects.get(offer=offer), seller=cast.uni_member, buyer=cast.ent_member, registrar=cast.registrar
+    )
     assert availability(api, achievement) == "exclusively_licensed"
 
 
@@ -246,7 +250,12 @@ class ListingTrades(RuleBasedStateMachine):
     @rule()
     def complete(self) -> None:
         assert self.deal is not None
-        complete_deal(self.deal, seller=self.cast.uni_member, buyer=self.deal.buyer.members.first())
+        complete_deal(
+            self.deal,
+            seller=self.cast.uni_member,
+            buyer=self.deal.buyer.members.first(),
+            registrar=self.cast.registrar,
+        )
         self.completed.append(self.deal.transaction_mode)
         self.deal = None
 
@@ -267,14 +276,6 @@ class ListingTrades(RuleBasedStateMachine):
             stage__in=(DealStage.COMPLETED, DealStage.CANCELLED)
         )
         assert under_way.count() == (0 if self.deal is None else 1)
-
-
-@pytest.fixture
-def unthrottled(monkeypatch) -> None:
-    """A few hundred requests in one test are the point here; the rate limits have tests of their own."""
-    monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", dict.fromkeys(("anon", "user", "auth"), "100000/min")
-    )
 
 
 def test_availability_follows_every_order_of_trades(cast, api, unthrottled):

@@ -142,9 +142,7 @@ def test_a_public_institutions_listed_achievement_is_sold_under_public_notice(ca
     assert bought.json()["notice_ends_at"] is not None
     assert events_of("market.purchase.made.v1")[0]["notice_ends_at"] == deal.notice_ends_at.isoformat()
     assert [row["id"] for row in api(None).get("/api/v1/notices/").json()["results"]] == [deal.pk]
-    signing = api(cast.ent_member).post(
-        f"/api/v1/deals/{deal.pk}/advance/", {"to": "contract_signed"}, format="json"
-    )
+    signing = api(cast.ent_member).post(f"/api/v1/deals/{deal.pk}/sign/")
     assert signing.status_code == 409 and signing.json()["error"]["code"] == "notice_period"
     assert availability(api, achievement) == "reserved"
 

@@ -64,6 +64,7 @@ SPECTACULAR_SETTINGS = {
         "DeclineReasonEnum": "market.trading.models.DeclineReason",
         "OfferSideEnum": "market.trading.models.OfferSide",
         "DealStageEnum": "market.trading.models.DealStage",
+        "ObjectionStatusEnum": "market.trading.models.ObjectionStatus",
         "AchievementStageEnum": "market.catalog.models.AchievementStage",
     },
 }

@@ -1,5 +1,7 @@
-"""Deals: opened by an auction, an offer or a proposal, then advanced step by step to completion or
-cancelled."""
+"""Deals: opened by an auction, an offer, a proposal or a purchase, then taken step by step to completion
+(signed by both parties, registered by a registrar, paid, completed with every milestone settled) or
+cancelled. Who may take each step, and from which stages, is `DEAL_STEPS` (models): every service here checks
+its step through `_take`, none has rules of its own about who acts."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -10,21 +12,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market.accounts.models import OrganizationType, User
-from market.accounts.permissions import belongs_to, is_reviewer
+from market.accounts.permissions import belongs_to, is_registrar, is_reviewer, jurisdiction
 from market.catalog.models import Achievement, Patent
 from market.common.errors import Conflict, Forbidden, Invalid
+from market.common.validators import region_level
 from market.events.catalogue import (
     DealAdvanced,
     DealCancelled,
     DealCompleted,
     DealContractRegistered,
+    DealMilestoneWaived,
     DealOpened,
+    DealRegistrationReturned,
+    DealRegistrationSubmitted,
+    DealSigningConfirmed,
     DealUpdated,
 )
 from market.events.publishing import publish
 from market.trading.models import (
-    ADVANCE_STAGES,
+    ADVANCE_STEPS,
     DEAL_STEPS,
+    OPEN_MILESTONES,
     TERMINAL_STAGES,
     ContractType,
     Deal,
@@ -34,8 +42,10 @@ from market.trading.models import (
     DealObjection,
     DealParty,
     DealStage,
+    DealStep,
     ListingKind,
     ObjectionStatus,
+    RegistrationStatus,
 )
 from market.trading.services.availability import availability_refresh, listing_claim
 from market.trading.services.common import notice_days
@@ -97,70 +107,136 @@ def _listing_refresh(deal: Deal) -> None:
         availability_refresh(listing)
 
 
-#: before the contract is registered either side may walk away
-CANCELLABLE = frozenset({DealStage.NEGOTIATING, DealStage.CONTRACT_SIGNED})
-
-
 def _own_sides(deal: Deal, user: User) -> list[str]:
-    return [
-        side
-        for side, org_id in ((DealParty.SELLER, deal.seller_id), (DealParty.BUYER, deal.buyer_id))
-        if belongs_to(user, org_id)
-    ]
+    return [side for side in (DealParty.SELLER, DealParty.BUYER) if belongs_to(user, deal.party_org_id(side))]
 
 
-def _acting_as(deal: Deal, user: User, allowed: frozenset[str]) -> str:
-    """Which allowed side the user acts for: their own organization's, else the side that mandated them."""
+def _registrar_role(deal: Deal, user: User) -> str | None:
+    """How the user decides registrations of this deal: as a platform administrator, or as a registrar whose
+    jurisdiction covers the seller (a technology contract is registered where the seller is, as 技术合同认定
+    登记 has it); None when they do not."""
+    if is_reviewer(user):
+        return "administrator"
+    region = jurisdiction(user)
+    if region is not None and is_registrar(user) and getattr(deal.seller, region_level(region)) == region:
+        return "registrar"
+    return None
+
+
+def _who(step: DealStep) -> str:
+    names = [str(DealParty(side).label) for side in sorted(step.sides)]
+    if step.brokers:
+        names.append(_("their broker"))
+    if step.registrar:
+        names.append(_("a registrar over the seller's region or a platform administrator"))
+    return " / ".join(names)
+
+
+def _acting_as(deal: Deal, user: User, step_name: str) -> str:
+    """What the user takes the step as (the audit's `acting_as`), by `DEAL_STEPS`: a side their organization
+    is, the side that mandated them as broker, or the registration office; 403 otherwise."""
+    step = DEAL_STEPS[step_name]
     for side in _own_sides(deal, user):
-        if side in allowed:
+        if side in step.sides:
             return side
-    if deal.broker_id is not None and deal.broker_id == user.pk and deal.broker_mandate in allowed:
+    mandated = deal.broker_id is not None and deal.broker_id == user.pk
+    if step.brokers and mandated and deal.broker_mandate in step.sides:
         return f"broker:{deal.broker_mandate}"
-    raise Forbidden(
-        _("Only the %(sides)s may take this step.")
-        % {"sides": " / ".join(str(DealParty(s).label) for s in sorted(allowed))}
-    )
+    role = _registrar_role(deal, user) if step.registrar else None
+    if role is not None:
+        return role
+    raise Forbidden(_("Only %(who)s may take this step.") % {"who": _who(step)})
 
 
 def _lock_deal(deal: Deal) -> Deal:
     return Deal.objects.select_for_update().get(pk=deal.pk)
 
 
-def _check_step(deal: Deal, to: str) -> None:
-    expected, _sides = DEAL_STEPS[to]
-    if deal.stage != expected:
+def _check_stage(deal: Deal, step_name: str) -> None:
+    step = DEAL_STEPS[step_name]
+    if deal.stage in step.from_stages:
+        return
+    if deal.stage in TERMINAL_STAGES:
+        raise Conflict(_("This deal is finished."), code="deal_finished")
+    raise Conflict(
+        _("This step is taken when the deal is %(from)s; it is %(stage)s.")
+        % {"from": " / ".join(sorted(step.from_stages)), "stage": deal.stage},
+        code="invalid_transition",
+    )
+
+
+def _take(deal: Deal, step_name: str, *, user: User) -> tuple[str, str]:
+    """Check a step on the locked deal: who takes it (403) and whether the deal is at a stage it is taken
+    from (409). Returns what the user acts as and the stage the deal is at."""
+    acting_as = _acting_as(deal, user, step_name)
+    _check_stage(deal, step_name)
+    return acting_as, deal.stage
+
+
+def _check_notice(deal: Deal) -> None:
+    """A deal under public notice (公示) is signed only after the notice and with no objection open."""
+    if deal.notice_ends_at is None:
+        return
+    if timezone.now() < deal.notice_ends_at:
         raise Conflict(
-            _("A deal moves to %(to)s only from %(from)s; it is %(stage)s.")
-            % {"to": to, "from": expected, "stage": deal.stage},
-            code="invalid_transition",
+            _("The public notice period runs until %(end)s.") % {"end": deal.notice_ends_at.isoformat()},
+            code="notice_period",
         )
-    if to == DealStage.CONTRACT_SIGNED and deal.notice_ends_at is not None:
-        if timezone.now() < deal.notice_ends_at:
-            raise Conflict(
-                _("The public notice period runs until %(end)s.") % {"end": deal.notice_ends_at.isoformat()},
-                code="notice_period",
-            )
-        if deal.objections.filter(status=ObjectionStatus.OPEN).exists():
-            raise Conflict(_("An objection to this deal awaits a ruling."), code="objection_open")
+    if deal.objections.filter(status=ObjectionStatus.OPEN).exists():
+        raise Conflict(_("An objection to this deal awaits a ruling."), code="objection_open")
+
+
+def _save_step(
+    deal: Deal, *, action: str, from_stage: str, user: User, acting_as: str, note: str = ""
+) -> None:
+    deal.bump_version()
+    deal.save()
+    _audit(deal, action=action, from_stage=from_stage, actor=user, acting_as=acting_as, note=note)
+
+
+def deal_sign(*, deal: Deal, user: User) -> Deal:
+    """A party (its own members, not a broker) confirms the contract is signed, after any public notice. The
+    deal is `contract_signed` once both parties have confirmed; until then the other party is asked to."""
+    with transaction.atomic():
+        deal = _lock_deal(deal)
+        side, from_stage = _take(deal, "sign", user=user)
+        _check_notice(deal)
+        if deal.signed_at(side) is not None:
+            raise Conflict(_("Your side has already confirmed the signing."), code="already_confirmed")
+        setattr(deal, f"{side}_signed_at", timezone.now())
+        awaiting = [other for other in sorted(DEAL_STEPS["sign"].sides) if deal.signed_at(other) is None]
+        if not awaiting:
+            deal.stage = DealStage.CONTRACT_SIGNED
+        _save_step(deal, action="sign", from_stage=from_stage, user=user, acting_as=side)
+        if awaiting:
+            publish(DealSigningConfirmed.of(deal, actor=user, side=side, awaiting_side=awaiting[0]))
+        else:
+            publish(DealAdvanced.of(deal, actor=user, from_stage=from_stage))
+    return deal
 
 
 def deal_advance(*, deal: Deal, user: User, to: str) -> Deal:
-    """Contract signed, paid or completed. Contract registration has its own service (it records the
-    registration), cancellation too (it records a reason)."""
-    if to not in ADVANCE_STAGES:
+    """Paid (the seller confirms the money arrived) or completed (the buyer accepts the delivery, once every
+    milestone is done or waived). Signing, registration and cancellation have their own services."""
+    step_name = ADVANCE_STEPS.get(to)
+    if step_name is None:
         raise Invalid(
-            {"to": [_("One of contract_signed, paid, completed.")]},
+            {"to": [_("One of paid, completed.")]},
             message=_("Not a stage this step reaches."),
         )
     with transaction.atomic():
         deal = _lock_deal(deal)
-        acting_as = _acting_as(deal, user, DEAL_STEPS[to][1])
-        _check_step(deal, to)
-        from_stage = deal.stage
+        acting_as, from_stage = _take(deal, step_name, user=user)
+        if to == DealStage.COMPLETED:
+            still_open = list(deal.milestones.filter(OPEN_MILESTONES).values_list("title", flat=True))
+            if still_open:
+                raise Conflict(
+                    _("Milestones are still open (mark them done or waive them with a reason): %(titles)s")
+                    % {"titles": "、".join(still_open)},
+                    code="milestones_open",
+                )
         deal.stage = to
-        deal.bump_version()
-        deal.save()
-        _audit(deal, action="advance", from_stage=from_stage, actor=user, acting_as=acting_as)
+        _save_step(deal, action="advance", from_stage=from_stage, user=user, acting_as=acting_as)
         if to == DealStage.COMPLETED:
             _listing_refresh(deal)
             publish(DealCompleted.of(deal, actor=user))
@@ -169,40 +245,73 @@ def deal_advance(*, deal: Deal, user: User, to: str) -> Deal:
     return deal
 
 
-def deal_register_contract(
+def deal_registration_submit(
     *,
     deal: Deal,
     user: User,
     contract_type: str,
     contract_value: Decimal,
     technology_transaction_value: Decimal,
-    registration_number: str,
-    registered_on: date,
 ) -> Deal:
-    """Record the technology-contract registration (技术合同认定登记): contract value and the
-    technology-transaction value (the part that counts as technology income) are kept apart."""
+    """A party (or its broker) submits the signed contract for technology-contract registration (技术合同认定
+    登记): its type, its value and the technology-transaction value within it (the part that counts as
+    technology income). After a return for correction, the corrected submission goes the same way."""
     if technology_transaction_value > contract_value:
         raise Invalid({"technology_transaction_value": [_("Cannot exceed the contract value.")]})
-    if registered_on > timezone.localdate():
-        raise Invalid({"registered_on": [_("The registration date is in the future.")]})
     if contract_type not in ContractType.values:
         raise Invalid({"contract_type": [contract_type]}, message=_("Unknown contract type."))
     with transaction.atomic():
         deal = _lock_deal(deal)
-        acting_as = _acting_as(deal, user, DEAL_STEPS[DealStage.CONTRACT_REGISTERED][1])
-        _check_step(deal, DealStage.CONTRACT_REGISTERED)
-        from_stage = deal.stage
-        deal.stage = DealStage.CONTRACT_REGISTERED
+        acting_as, from_stage = _take(deal, "submit_registration", user=user)
+        if deal.registration_status == RegistrationStatus.SUBMITTED:
+            raise Conflict(_("The registration awaits the registrar."), code="registration_pending")
+        resubmission = deal.registration_status == RegistrationStatus.RETURNED
         deal.contract_type = contract_type
         deal.contract_value = contract_value
         deal.technology_transaction_value = technology_transaction_value
+        deal.registration_status = RegistrationStatus.SUBMITTED
+        deal.registration_submitted_at = timezone.now()
+        deal.registration_return_reason = ""
+        _save_step(deal, action="submit_registration", from_stage=from_stage, user=user, acting_as=acting_as)
+        publish(DealRegistrationSubmitted.of(deal, actor=user, resubmission=resubmission))
+    return deal
+
+
+def _submitted(deal: Deal, step_name: str, *, user: User) -> tuple[str, str]:
+    acting_as, from_stage = _take(deal, step_name, user=user)
+    if deal.registration_status != RegistrationStatus.SUBMITTED:
+        raise Conflict(
+            _("No registration of this contract awaits a decision."), code="registration_not_submitted"
+        )
+    return acting_as, from_stage
+
+
+def deal_registration_approve(*, deal: Deal, user: User, registration_number: str) -> Deal:
+    """The registrar approves the registration and assigns its number: the contract is registered today and
+    the deal moves to `contract_registered` (from here on it counts in the statistics)."""
+    registration_number = registration_number.strip()
+    if not registration_number:
+        raise Invalid({"registration_number": [_("This field is required.")]})
+    with transaction.atomic():
+        deal = _lock_deal(deal)
+        acting_as, from_stage = _submitted(deal, "approve_registration", user=user)
+        deal.stage = DealStage.CONTRACT_REGISTERED
+        deal.registration_status = RegistrationStatus.REGISTERED
         deal.registration_number = registration_number
-        deal.registered_on = registered_on
+        deal.registered_on = timezone.localdate()
+        deal.registered_by = user
         deal.bump_version()
-        deal.save()
+        try:
+            with transaction.atomic():
+                deal.save()
+        except IntegrityError as error:
+            taken = _("Another contract has this registration number.")
+            raise Conflict(
+                taken, code="registration_number_taken", fields={"registration_number": [taken]}
+            ) from error
         _audit(
             deal,
-            action="register_contract",
+            action="approve_registration",
             from_stage=from_stage,
             actor=user,
             acting_as=acting_as,
@@ -212,41 +321,51 @@ def deal_register_contract(
     return deal
 
 
+def deal_registration_return(*, deal: Deal, user: User, reason: str) -> Deal:
+    """The registrar returns the submission for correction, saying why; a party corrects and resubmits."""
+    reason = reason.strip()
+    if not reason:
+        raise Invalid({"reason": [_("This field is required.")]}, message=_("Give a reason."))
+    with transaction.atomic():
+        deal = _lock_deal(deal)
+        acting_as, from_stage = _submitted(deal, "return_registration", user=user)
+        deal.registration_status = RegistrationStatus.RETURNED
+        deal.registration_return_reason = reason
+        _save_step(
+            deal,
+            action="return_registration",
+            from_stage=from_stage,
+            user=user,
+            acting_as=acting_as,
+            note=reason,
+        )
+        publish(DealRegistrationReturned.of(deal, actor=user))
+    return deal
+
+
 def _cancel(deal: Deal, *, actor: User, acting_as: str, reason: str) -> Deal:
     from_stage = deal.stage
     deal.stage = DealStage.CANCELLED
     deal.cancel_reason = reason
-    deal.bump_version()
-    deal.save()
-    _audit(deal, action="cancel", from_stage=from_stage, actor=actor, acting_as=acting_as, note=reason)
+    _save_step(deal, action="cancel", from_stage=from_stage, user=actor, acting_as=acting_as, note=reason)
     _listing_refresh(deal)
     publish(DealCancelled.of(deal, actor=actor, reason=reason))
     return deal
 
 
 def deal_cancel(*, deal: Deal, user: User, reason: str) -> Deal:
+    """Either party walks away, with a reason, before the contract is registered."""
     if not reason.strip():
         raise Invalid({"reason": [_("This field is required.")]}, message=_("Give a reason."))
     with transaction.atomic():
         deal = _lock_deal(deal)
-        acting_as = _acting_as(deal, user, frozenset({DealParty.SELLER, DealParty.BUYER}))
-        if deal.stage not in CANCELLABLE:
-            raise Conflict(
-                _("A registered contract can no longer be cancelled here."), code="invalid_transition"
-            )
+        acting_as, _from_stage = _take(deal, "cancel", user=user)
         return _cancel(deal, actor=user, acting_as=acting_as, reason=reason.strip())
 
 
 def _deal_change(deal: Deal, *, user: User, acting_as: str, change: str, note: str = "") -> None:
-    deal.bump_version()
-    deal.save()
-    _audit(deal, action=change, from_stage=deal.stage, actor=user, acting_as=acting_as, note=note)
+    _save_step(deal, action=change, from_stage=deal.stage, user=user, acting_as=acting_as, note=note)
     publish(DealUpdated.of(deal, actor=user, change=change))
-
-
-def _require_active(deal: Deal) -> None:
-    if deal.stage in TERMINAL_STAGES:
-        raise Conflict(_("This deal is finished."), code="deal_finished")
 
 
 def deal_broker_assign(*, deal: Deal, user: User, broker_id: int, commission: Decimal | None = None) -> Deal:
@@ -265,16 +384,13 @@ def deal_broker_assign(*, deal: Deal, user: User, broker_id: int, commission: De
         )
     with transaction.atomic():
         deal = _lock_deal(deal)
-        own = _own_sides(deal, user)
-        if not own:
-            raise Forbidden(_("Only the parties mandate a broker."))
-        _require_active(deal)
-        if deal.broker_id is not None and deal.broker_mandate not in own:
+        side, _from_stage = _take(deal, "mandate_broker", user=user)
+        if deal.broker_id is not None and deal.broker_mandate not in _own_sides(deal, user):
             raise Conflict(_("The other party's broker is already on this deal."), code="broker_exists")
         deal.broker = broker
-        deal.broker_mandate = own[0]
+        deal.broker_mandate = side
         deal.broker_commission = commission
-        _deal_change(deal, user=user, acting_as=own[0], change="broker_assigned", note=str(broker.pk))
+        _deal_change(deal, user=user, acting_as=side, change="broker_assigned", note=str(broker.pk))
     return deal
 
 
@@ -283,32 +399,70 @@ def deal_milestone_add(
 ) -> DealMilestone:
     with transaction.atomic():
         deal = _lock_deal(deal)
-        acting_as = _acting_as(deal, user, frozenset({DealParty.SELLER, DealParty.BUYER}))
-        _require_active(deal)
+        acting_as, _from_stage = _take(deal, "add_milestone", user=user)
         milestone = DealMilestone.objects.create(deal=deal, title=title, due_on=due_on, amount=amount)
         _deal_change(deal, user=user, acting_as=acting_as, change="milestone_added", note=title)
+    return milestone
+
+
+def _open_milestone(milestone: DealMilestone) -> DealMilestone:
+    milestone = DealMilestone.objects.select_for_update().get(pk=milestone.pk)
+    if milestone.done_at is not None:
+        raise Conflict(_("This milestone is already done."), code="milestone_done")
+    if milestone.waived_at is not None:
+        raise Conflict(_("This milestone was waived."), code="milestone_waived")
     return milestone
 
 
 def deal_milestone_done(*, milestone: DealMilestone, user: User) -> DealMilestone:
     with transaction.atomic():
         deal = _lock_deal(milestone.deal)
-        acting_as = _acting_as(deal, user, frozenset({DealParty.SELLER, DealParty.BUYER}))
-        _require_active(deal)
-        milestone = DealMilestone.objects.select_for_update().get(pk=milestone.pk)
-        if milestone.done_at is not None:
-            raise Conflict(_("This milestone is already done."), code="milestone_done")
+        acting_as, _from_stage = _take(deal, "milestone_done", user=user)
+        milestone = _open_milestone(milestone)
         milestone.done_at = timezone.now()
         milestone.save(update_fields=["done_at", "updated_at"])
         _deal_change(deal, user=user, acting_as=acting_as, change="milestone_done", note=milestone.title)
     return milestone
 
 
+def deal_milestone_waive(*, milestone: DealMilestone, user: User, reason: str) -> DealMilestone:
+    """A party gives up on an open milestone, saying why (the other party is told); a deal completes only
+    when every milestone is done or waived."""
+    reason = reason.strip()
+    if not reason:
+        raise Invalid({"reason": [_("This field is required.")]}, message=_("Give a reason."))
+    with transaction.atomic():
+        deal = _lock_deal(milestone.deal)
+        acting_as, from_stage = _take(deal, "waive_milestone", user=user)
+        milestone = _open_milestone(milestone)
+        milestone.waived_at = timezone.now()
+        milestone.waive_reason = reason
+        milestone.waived_by = user
+        milestone.save(update_fields=["waived_at", "waive_reason", "waived_by", "updated_at"])
+        _save_step(
+            deal,
+            action="waive_milestone",
+            from_stage=from_stage,
+            user=user,
+            acting_as=acting_as,
+            note=f"{milestone.title}: {reason}",
+        )
+        publish(
+            DealMilestoneWaived.of(
+                deal,
+                actor=user,
+                milestone_id=milestone.pk,
+                milestone_title=milestone.title,
+                reason=reason,
+            )
+        )
+    return milestone
+
+
 def deal_document_add(*, deal: Deal, user: User, title: str, url: str) -> DealDocument:
     with transaction.atomic():
         deal = _lock_deal(deal)
-        acting_as = _acting_as(deal, user, frozenset({DealParty.SELLER, DealParty.BUYER}))
-        _require_active(deal)
+        acting_as, _from_stage = _take(deal, "add_document", user=user)
         document = DealDocument.objects.create(deal=deal, title=title, url=url, uploaded_by=user)
         _deal_change(deal, user=user, acting_as=acting_as, change="document_added", note=title)
     return document
