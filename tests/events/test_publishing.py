@@ -153,6 +153,8 @@ def _sample(annotation: Any, patent: ListingSnapshot) -> Any:
     if snapshot_class is not None:
         return patent if snapshot_class is PatentSnapshot else factories.snapshot(snapshot_class.aggregate)
     options = typing.get_args(annotation) or (annotation,)
+    if bool in options:
+        return True
     if int in options:
         return 12
     if str in options:
