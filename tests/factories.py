@@ -22,6 +22,7 @@ from market.catalog.models import (
 )
 from market.catalog.services import _add_years
 from market.common.validators import application_number_check_char
+from market.events.catalogue import DealProfile
 from market.events.snapshots import (
     ListingSnapshot,
     Snapshot,
@@ -170,3 +171,24 @@ def snapshot(aggregate: str, **values: Any) -> ListingSnapshot:
     """A listing snapshot of an aggregate with no row behind it, for tests about events rather than listings:
     every field blank (see `_blank`, optional ones left out) unless given."""
     return _blank_snapshot(listing_snapshot_class(aggregate), **values)
+
+
+def deal_profile(**values: Any) -> DealProfile:
+    """A deal profile with no deal behind it, for tests about events and figures: a negotiated deal on an
+    invention patent between a university in Hangzhou's Xihu district and an enterprise in Yuhang, opened on
+    2026-03-02 and not yet registered, unless given otherwise."""
+    defaults: dict[str, Any] = {
+        "opened_on": "2026-03-02",
+        "source": "offer",
+        "listing_kind": "patent",
+        "listed_on": "2026-01-15",
+        "patent_type": "invention",
+        "technical_field": "电学",
+        "ipc_section": "H",
+        "seller_type": "university",
+        "seller_region": "330106",
+        "buyer_region": "330110",
+        "contract_type": "",
+        "registration_status": "not_submitted",
+    }
+    return DealProfile(**{**defaults, **values})

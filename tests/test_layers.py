@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("market.catalog",),
     ("market.trading",),
     ("services.common",),
-    ("services.audit", "services.search", "services.notify"),
+    ("services.audit", "services.search", "services.notify", "services.stats"),
 )
 #: the composition root: the URL table and the Celery app name every app's module on purpose
 WIRING = ("market.config.urls", "market.config.celery")

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "services.audit",
     "services.search",
     "services.notify",
+    "services.stats",
     # local-development tooling and the demo data, installed for their commands only (`run_market`,
     # `seed_market`, `demo_credentials`): production imports nothing of them (see their __init__.py)
     "market.localdev",

@@ -10,7 +10,14 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, ClassVar, Self, TypeVar
 
-from market.events.snapshots import ListingSnapshot, json_value, listing_snapshot_class
+from market.events.snapshots import (
+    Day,
+    ListingSnapshot,
+    Money,
+    Snapshot,
+    json_value,
+    listing_snapshot_class,
+)
 
 #: aggregate name -> Kafka topic
 TOPICS: dict[str, str] = {
@@ -752,6 +759,34 @@ class ProposalNotSelected(ProposalFact, fact="not_selected"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DealProfile(Snapshot):
+    """What the statistics count a deal by, as it stands after the fact: its days (opened, closed, contract
+    registered, the traded listing published), where it came from (`source`: auction, offer, purchase,
+    proposal), the listing's kind, patent type, technical field and IPC section, the seller's organization
+    type, both parties' regions (county codes), the broker's organization and the registered contract. Every
+    deal fact carries it whole, so the stats consumer needs no other aggregate's events and its figures are
+    a function of the deal alone (as `stats_recompute` computes them from the deal rows)."""
+
+    opened_on: Day
+    closed_on: Day | None = None
+    source: str
+    listing_kind: str
+    listed_on: Day | None = None
+    patent_type: str
+    technical_field: str
+    ipc_section: str
+    seller_type: str
+    seller_region: str
+    buyer_region: str
+    broker_org_id: int | None = None
+    contract_type: str
+    contract_value: Money | None = None
+    technology_transaction_value: Money | None = None
+    registration_status: str
+    registered_on: Day | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class DealFact(Event, aggregate="deal"):
     deal_id: int
     stage: str
@@ -763,6 +798,7 @@ class DealFact(Event, aggregate="deal"):
     seller_org_id: int
     buyer_org_id: int
     transaction_mode: str
+    profile: DealProfile
 
     @classmethod
     def of(cls, deal: Any, *, actor: Any, **extra: Any) -> Self:
@@ -779,6 +815,7 @@ class DealFact(Event, aggregate="deal"):
             seller_org_id=deal.seller_id,
             buyer_org_id=deal.buyer_id,
             transaction_mode=deal.transaction_mode,
+            profile=deal.profile(),
             **extra,
         )
 

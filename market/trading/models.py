@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -22,6 +23,7 @@ from market.accounts.models import Organization
 from market.catalog.models import TRADEABLE, Achievement, Availability, Demand, Patent
 from market.common.models import TimestampedModel, VersionedModel
 from market.common.validators import validate_calendar_date
+from market.events.catalogue import DealProfile, money
 
 #: every amount column; the API's amount fields take the same digits
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
@@ -658,6 +660,8 @@ class Deal(VersionedModel):
         related_name="+",
     )
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    #: when the deal completed or was cancelled (the day the statistics count either on)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("deal")
@@ -694,6 +698,60 @@ class Deal(VersionedModel):
 
     def signed_at(self, side: str) -> datetime | None:
         return self.seller_signed_at if side == DealParty.SELLER else self.buyer_signed_at
+
+    @property
+    def source(self) -> str:
+        """How the deal was made: auction (竞价), offer (协议), purchase (挂牌) or proposal (揭榜)."""
+        for source in DEAL_SOURCES:
+            if getattr(self, f"{source}_id") is not None:
+                return source
+        return ""
+
+    def profile(self) -> DealProfile:
+        """What the statistics count this deal by (see DealProfile); reads the parties, the listing and the
+        broker (select them with the deal where many are read: `DEAL_PROFILE_RELATED`)."""
+        listing = self.patent or self.achievement or self.demand
+        codes = self.patent.ipc_codes if self.patent else self.demand.ipc_hints if self.demand else []
+        codes = codes or [""]
+        broker_org_id = self.broker.organization_id if self.broker is not None else None
+        contract = (self.contract_value, self.technology_transaction_value)
+        return DealProfile(
+            opened_on=timezone.localdate(self.created_at).isoformat(),
+            closed_on=timezone.localdate(self.closed_at).isoformat() if self.closed_at else None,
+            source=self.source,
+            listing_kind=_listing_kind(self),
+            listed_on=(
+                timezone.localdate(listing.published_at).isoformat()
+                if listing is not None and listing.published_at
+                else None
+            ),
+            patent_type=self.patent.patent_type if self.patent else "",
+            technical_field=listing.field if listing is not None else "",
+            ipc_section=codes[0][:1],
+            seller_type=self.seller.org_type,
+            seller_region=self.seller.county_code,
+            buyer_region=self.buyer.county_code,
+            broker_org_id=broker_org_id,
+            contract_type=self.contract_type,
+            contract_value=None if contract[0] is None else money(contract[0]),
+            technology_transaction_value=None if contract[1] is None else money(contract[1]),
+            registration_status=self.registration_status,
+            registered_on=self.registered_on.isoformat() if self.registered_on else None,
+        )
+
+
+#: the one-to-one links a deal is opened from, each the name of its source
+DEAL_SOURCES = ("auction", "offer", "purchase", "proposal")
+#: what `Deal.profile` reads besides the deal
+DEAL_PROFILE_RELATED = ("seller", "buyer", "patent", "achievement", "demand", "broker")
+
+
+def _listing_kind(deal: Deal) -> str:
+    if deal.patent_id is not None:
+        return "patent"
+    if deal.achievement_id is not None:
+        return "achievement"
+    return "demand" if deal.demand_id is not None else ""
 
 
 class DealMilestone(TimestampedModel):

@@ -8,6 +8,7 @@ CONSUMERS: dict[str, str] = {
     "audit": "services.audit.consumer:SPEC",
     "notify": "services.notify.consumer:SPEC",
     "search": "services.search.indexer:SPEC",
+    "stats": "services.stats.consumer:SPEC",
 }
 
 

@@ -14,6 +14,7 @@ from market.events.catalogue import (
     OfferDeclined,
     OrganizationReviewed,
 )
+from tests import factories
 
 DEAL = {
     "pk": 3,
@@ -26,6 +27,7 @@ DEAL = {
     "seller_id": 1,
     "buyer_id": 2,
     "transaction_mode": "transfer",
+    "profile": lambda: factories.deal_profile(),
 }
 ACTOR = Row(pk=9)
 

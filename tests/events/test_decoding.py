@@ -130,7 +130,9 @@ def test_a_list_of_the_wrong_items_is_undecodable():
         seller_org_id=1,
         buyer_org_id=2,
         transaction_mode="transfer",
+        profile=factories.deal_profile(closed_on="2026-05-01", registered_on=None),
     )
     assert event_of(deal.type, deal.data()) == deal
+    assert "registered_on" not in deal.data()["profile"]
     with pytest.raises(UndecodableEvent, match="'party_org_ids' of the wrong type"):
         event_of(deal.type, {**deal.data(), "party_org_ids": ["1", "2"]})

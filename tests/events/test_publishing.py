@@ -151,6 +151,8 @@ def _sample(annotation: Any, patent: ListingSnapshot) -> Any:
     """A value of the field's declared type; a patent's snapshot comes from a real patent."""
     snapshot_class = nested_snapshot(annotation)
     if snapshot_class is not None:
+        if not issubclass(snapshot_class, ListingSnapshot):
+            return factories.deal_profile()
         return patent if snapshot_class is PatentSnapshot else factories.snapshot(snapshot_class.aggregate)
     options = typing.get_args(annotation) or (annotation,)
     if bool in options:

@@ -31,6 +31,7 @@ from market.events.catalogue import (
 from market.events.publishing import publish
 from market.trading.models import (
     ADVANCE_STEPS,
+    DEAL_PROFILE_RELATED,
     DEAL_STEPS,
     OPEN_MILESTONES,
     TERMINAL_STAGES,
@@ -149,7 +150,8 @@ def _acting_as(deal: Deal, user: User, step_name: str) -> str:
 
 
 def _lock_deal(deal: Deal) -> Deal:
-    return Deal.objects.select_for_update().get(pk=deal.pk)
+    """The deal, locked, with what its facts' profile reads (those rows are read, not locked)."""
+    return Deal.objects.select_related(*DEAL_PROFILE_RELATED).select_for_update(of=("self",)).get(pk=deal.pk)
 
 
 def _check_stage(deal: Deal, step_name: str) -> None:
@@ -236,6 +238,8 @@ def deal_advance(*, deal: Deal, user: User, to: str) -> Deal:
                     code="milestones_open",
                 )
         deal.stage = to
+        if to == DealStage.COMPLETED:
+            deal.closed_at = timezone.now()
         _save_step(deal, action="advance", from_stage=from_stage, user=user, acting_as=acting_as)
         if to == DealStage.COMPLETED:
             _listing_refresh(deal)
@@ -347,6 +351,7 @@ def _cancel(deal: Deal, *, actor: User, acting_as: str, reason: str) -> Deal:
     from_stage = deal.stage
     deal.stage = DealStage.CANCELLED
     deal.cancel_reason = reason
+    deal.closed_at = timezone.now()
     _save_step(deal, action="cancel", from_stage=from_stage, user=actor, acting_as=acting_as, note=reason)
     _listing_refresh(deal)
     publish(DealCancelled.of(deal, actor=actor, reason=reason))
