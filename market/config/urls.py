@@ -53,6 +53,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("market.trading.urls")),
     path("", include("services.search.urls")),
     path("", include("services.notify.urls")),
+    path("", include("services.stats.urls")),
     path("", include(router.urls)),
 ]
 

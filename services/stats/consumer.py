@@ -139,15 +139,18 @@ def position_advance(moment: datetime) -> None:
         cursor.execute(_POSITION, [CONSUMER, moment])
 
 
-def stats_apply(messages: Messages) -> Messages:
-    """Apply a batch of records in one transaction (all of it, or nothing to retry)."""
-    received: list[ReceivedEvent] = [message.value for message in messages]
+def events_apply(received: list[ReceivedEvent]) -> None:
+    """Apply events in one transaction (all of them, or nothing to retry), in the order given."""
     with transaction.atomic():
         deals_apply([item.event for item in received if isinstance(item.event, DealFact)])
         activities_count([o for item in received if (o := occurrence_of(item)) is not None])
         times = [item.time for item in received if item.time is not None]
         if times:
             position_advance(max(times))
+
+
+def stats_apply(messages: Messages) -> Messages:
+    events_apply([message.value for message in messages])
     return messages
 
 
