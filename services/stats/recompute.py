@@ -110,7 +110,8 @@ def _grouped(grain: str) -> str:
         whens = " ".join(
             f"WHEN {_mask(names)} THEN {value(names[position])}" for names in slices if len(names) > position
         )
-        return f"CASE g {whens} ELSE '' END"
+        # a grain without pairs has no second dimension: nothing to choose from (CASE with no WHEN is no SQL)
+        return f"CASE g {whens} ELSE '' END" if whens else "''"
 
     period = "day" if grain == "d" else "date_trunc('month', day)::date"
     return f"""

@@ -34,7 +34,7 @@ SCHEMAS = REPO.parent / "shared" / "k8s-schemas"
 KUBERNETES_VERSION = "1.33"
 IMAGE_PLACEHOLDER = "market-app"
 
-CONSUMER_NAMES = ("audit", "search", "notify")
+CONSUMER_NAMES = ("audit", "search", "notify", "stats")
 COMMANDS: dict[str, list[str]] = {
     "market-relay": ["python", "manage.py", "relay_outbox", "--metrics-port", "9100"],
     **{
