@@ -110,7 +110,9 @@ def _grouped(grain: str) -> str:
         whens = " ".join(
             f"WHEN {_mask(names)} THEN {value(names[position])}" for names in slices if len(names) > position
         )
-        return f"CASE g {whens} ELSE '' END"
+        # a grain with no slice that wide (the daily one has no pairs) has no WHEN: a CASE without one is
+        # not SQL
+        return f"CASE g {whens} ELSE '' END" if whens else "''"
 
     period = "day" if grain == "d" else "date_trunc('month', day)::date"
     return f"""
