@@ -161,6 +161,7 @@ class PlanTargetDetailApi(APIView):
         _target_save(target)
         return Response(_targets_answer([target])[0])
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         get_object_or_404(PlanTarget, pk=pk).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
