@@ -1,5 +1,5 @@
-"""Loads the real sample data (../shared/data) plus demo organizations, users, demands and experts, whose
-tables are the data files beside this module (`data/*.toml`).
+"""Loads the real sample data (../shared/data) plus demo organizations, users, demands, experts and completed
+deals (deals.py), whose tables are the data files beside this module (`data/*.toml`).
 
 The real fields (patent titles, publication numbers, IPC subclasses; paper titles, abstracts, keywords,
 disciplines) are kept as they are. What the sources lack (applicants, inventors, dates, legal status,
@@ -43,6 +43,7 @@ from market.catalog.models import (
 )
 from market.catalog.services import _add_years
 from market.common.validators import application_number_check_char, parse_publication_number
+from market.demo.deals import buyers_seed, deals_seed
 from market.events.catalogue import ExpertCreated, ListingPublished, listing_class
 from market.events.publishing import publish, publish_many
 
@@ -387,7 +388,7 @@ def _load(
 
 
 def market_seed(*, data_dir: Path, progress: Callable[..., Any], limit: int | None = None) -> dict[str, int]:
-    """Load everything; returns how many records of each kind were new."""
+    """Load everything, then the demo deals (deals.py); returns how many records of each kind were new."""
     organizations = organizations_seed()
     users = users_seed(organizations)
     creators = {}
@@ -422,4 +423,17 @@ def market_seed(*, data_dir: Path, progress: Callable[..., Any], limit: int | No
                 publish(ExpertCreated.of(expert))
         new_experts += created
     counts["experts"] = new_experts
+    people = {user.username: user for user in users}
+    buyers = [
+        (organizations["ent"], people["ent_member"]),
+        (organizations["ent2"], people["ent2_member"]),
+        *buyers_seed(_credit_code),
+    ]
+    listings: list[Patent | Achievement] = [
+        *Patent.objects.exclude(source_key=None).select_related("owner").order_by("id"),
+        *Achievement.objects.exclude(source_key=None).select_related("owner").order_by("id"),
+    ]
+    counts["deals"] = deals_seed(
+        listings=listings, buyers=buyers, people=people, rng=_rng("deals"), progress=progress
+    )
     return counts

@@ -9,9 +9,11 @@ While it runs, the stats tables are locked against writes (the consumer waits; t
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 
 from market.accounts.models import Organization, User
 from market.catalog.models import Achievement, Demand, Patent
@@ -133,7 +135,6 @@ _DIFFERENCES = f"""
 SELECT {", ".join(f"coalesce(e.{k}, r.{k})" for k in _KEY)}, {_KEPT}, {_EXPECTED}
 FROM stats_expected e FULL JOIN {_ROLLUP} r USING ({", ".join(_KEY)})
 WHERE ({_EXPECTED}) IS DISTINCT FROM ({_KEPT})
-ORDER BY 1, 2, 3, 4, 5, 6
 """
 _LEAD_EXPECTED = """
 CREATE TEMP TABLE stats_expected_lead ON COMMIT DROP AS
@@ -143,7 +144,7 @@ FROM stats_fresh_contribution WHERE lead_days IS NOT NULL GROUP BY 1, 2
 _LEAD_DIFFERENCES = f"""
 SELECT coalesce(e.month, r.month), coalesce(e.days, r.days), coalesce(r.deals, 0), coalesce(e.deals, 0)
 FROM stats_expected_lead e FULL JOIN {_LEAD} r USING (month, days)
-WHERE coalesce(e.deals, 0) <> coalesce(r.deals, 0) ORDER BY 1, 2
+WHERE coalesce(e.deals, 0) <> coalesce(r.deals, 0)
 """
 
 
@@ -157,23 +158,42 @@ class Difference:
     expected: tuple[object, ...]
 
 
+def _differing(
+    cursor: CursorWrapper, differences_sql: str, result: "Recomputation", *, listed: int, order: str
+) -> list[tuple[Any, ...]]:
+    """Count the rows of a differences query into `result`, and return the first `listed` of them."""
+    cursor.execute(f"SELECT count(*) FROM ({differences_sql}) differing")
+    result.difference_count += cursor.fetchone()[0]
+    cursor.execute(f"{differences_sql} ORDER BY {order} LIMIT %s", [listed])
+    return cursor.fetchall()
+
+
 @dataclass
 class Recomputation:
     deals: int = 0
     rollup_rows: int = 0
+    #: how many slices (and lead-time buckets) differ
+    difference_count: int = 0
+    #: the first of them, in key order (at most `listed`)
     differences: list[Difference] = field(default_factory=list)
     replaced: bool = False
 
 
 def stats_recompute(
-    *, replace: bool = True, progress: Callable[[int], None] = lambda _deals: None
+    *, replace: bool = True, listed: int = 100, progress: Callable[[int], None] = lambda _deals: None
 ) -> Recomputation:
-    """Rebuild the contributions and rollups from the deal rows, list every slice that differs from the kept
-    ones, and (unless `replace` is False) put the rebuilt tables in their place. `progress` is called with
-    the number of deals done after each chunk."""
+    """Rebuild the contributions and rollups from the deal rows, count the slices that differ from the kept
+    ones and list the first `listed` of them (a first build over existing deals differs everywhere: the
+    differences are counted in the database, not fetched), and (unless `replace` is False) put the rebuilt
+    tables in their place. `progress` is called with the number of deals done after each chunk."""
     result = Recomputation()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {_CONTRIBUTION}, {_ROLLUP}, {_LEAD} IN EXCLUSIVE MODE")
+        # left by an earlier call in the same (outer) transaction: they are dropped only on commit
+        cursor.execute(
+            "DROP TABLE IF EXISTS stats_fresh_contribution, stats_fresh_entry, stats_expected, "
+            "stats_expected_lead"
+        )
         cursor.execute(
             f"CREATE TEMP TABLE stats_fresh_contribution (LIKE {_CONTRIBUTION} INCLUDING DEFAULTS) "
             "ON COMMIT DROP"
@@ -193,15 +213,16 @@ def stats_recompute(
             cursor.execute(_grouped(grain))
         cursor.execute("SELECT count(*) FROM stats_expected")
         result.rollup_rows = cursor.fetchone()[0]
-        cursor.execute(_DIFFERENCES)
         width = len(METRICS)
-        for row in cursor.fetchall():
+        for row in _differing(cursor, _DIFFERENCES, result, listed=listed, order="1, 2, 3, 4, 5, 6"):
             result.differences.append(
                 Difference(key=row[:6], kept=row[6 : 6 + width], expected=row[6 + width :])
             )
         cursor.execute(_LEAD_EXPECTED)
-        cursor.execute(_LEAD_DIFFERENCES)
-        for month, days, kept, expected in cursor.fetchall():
+        lead_listed = max(0, listed - len(result.differences))
+        for month, days, kept, expected in _differing(
+            cursor, _LEAD_DIFFERENCES, result, listed=lead_listed, order="1, 2"
+        ):
             result.differences.append(Difference(key=(month, days), kept=(kept,), expected=(expected,)))
         if replace:
             columns = ", ".join(f.column for f in DealContribution._meta.concrete_fields)

@@ -3,7 +3,7 @@ every imported record, fidelity to the source files, and the demo accounts it cr
 
 import csv
 import json
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -11,11 +11,17 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from market.accounts.models import Organization, OrganizationType, OrgRole, User
 from market.catalog.models import Achievement, Demand, Expert, LegalStatus, ListingStatus, Patent
 from market.common.validators import normalize_application_number
+from market.demo.seeding import DEMO_USERS
 from market.events.models import OutboxEvent
+from market.trading.models import ContractType, Deal
+from services.stats.recompute import stats_recompute
+from tests.stats.brute import brute_monthly, kept_monthly
+from tests.stats.helpers import stats_catch_up
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +31,11 @@ PATENTS_TOTAL = 8766
 ACHIEVEMENTS_TOTAL = 1000
 DEMO_DEMANDS = 6
 DEMO_EXPERTS = 4
+#: the invented buyers of the demo deals (data/deals.toml), one inactive account each
+DEMO_BUYERS = 4
+#: a limited import trades half its listings; a full one the configured count
+LIMITED_DEALS = LIMIT
+DEAL_FACTS = 3
 TERM_YEARS = {"invention": 20, "utility_model": 10, "design": 15}
 #: where the synthetic application number's type digit comes from: the real publication's kind code
 KIND_TYPE_DIGIT = {"A": "1", "B": "1", "U": "2"}
@@ -141,15 +152,17 @@ def seeded() -> str:
 
 
 def test_limited_import_creates_records_and_one_published_event_each(seeded):
-    assert "Imported: 200 new patents, 200 new achievements, 6 new demands, 4 new experts" in seeded
+    assert "Imported: 200 new patents, 200 new achievements, 6 new demands, 4 new experts, 200 new deals" in (
+        seeded
+    )
     assert counts() == {
         "patents": LIMIT,
         "achievements": LIMIT,
         "demands": DEMO_DEMANDS,
         "experts": DEMO_EXPERTS,
-        "organizations": 6,
-        "users": 10,
-        "events": 2 * LIMIT + DEMO_DEMANDS + DEMO_EXPERTS,
+        "organizations": 6 + DEMO_BUYERS,
+        "users": 10 + DEMO_BUYERS,
+        "events": 2 * LIMIT + DEMO_DEMANDS + DEMO_EXPERTS + DEAL_FACTS * LIMITED_DEALS,
     }
     for model, aggregate, topic in (
         (Patent, "patent", "market.patents"),
@@ -174,7 +187,7 @@ def test_second_run_changes_nothing(seeded):
     before = counts()
     checksums = {model: table_checksum(model) for model in (Patent, Achievement, Demand, Expert)}
     output = seed("--limit", str(LIMIT))
-    assert "0 new patents, 0 new achievements, 0 new demands, 0 new experts" in output
+    assert "0 new patents, 0 new achievements, 0 new demands, 0 new experts, 0 new deals" in output
     assert counts() == before
     assert {model: table_checksum(model) for model in checksums} == checksums
 
@@ -227,7 +240,11 @@ def test_synthetic_patent_values_are_valid_and_agree_with_the_real_kind_code(see
 
 
 def test_demo_users_cover_every_role_and_sign_in_with_the_demo_password(seeded, api):
-    users = {user.username: user for user in User.objects.select_related("organization")}
+    users = {
+        user.username: user
+        for user in User.objects.filter(username__in=DEMO_USERS).select_related("organization")
+    }
+    assert len(users) == len(DEMO_USERS)
     assert users["admin"].is_platform_admin and users["admin"].organization is None
     roles = {(user.organization.org_type, user.org_role) for user in users.values() if user.organization}
     assert roles >= {
@@ -251,6 +268,14 @@ def test_demo_users_cover_every_role_and_sign_in_with_the_demo_password(seeded, 
         assert me.status_code == 200 and me.json()["username"] == username
     wrong = client.post("/api/v1/auth/token/", {"username": "uni_member", "password": "not-the-password"})
     assert wrong.status_code == 401
+    buyers = User.objects.exclude(username__in=DEMO_USERS)
+    assert buyers.count() == DEMO_BUYERS and not buyers.filter(is_active=True).exists()
+    for buyer in buyers:
+        assert buyer.organization.name.endswith("（示例）")
+        refused = client.post(
+            "/api/v1/auth/token/", {"username": buyer.username, "password": settings.MARKET_DEMO_PASSWORD}
+        )
+        assert refused.status_code == 401
 
 
 def test_if_empty_skips_a_loaded_database(seeded):
@@ -305,7 +330,10 @@ def test_full_import_after_a_partial_one(seeded):
     assert f"{rest} new patents, {ACHIEVEMENTS_TOTAL - LIMIT} new achievements, 0 new demands" in output
     assert Patent.objects.count() == PATENTS_TOTAL
     assert Achievement.objects.count() == ACHIEVEMENTS_TOTAL
-    assert OutboxEvent.objects.count() == PATENTS_TOTAL + ACHIEVEMENTS_TOTAL + DEMO_DEMANDS + DEMO_EXPERTS
+    assert "0 new deals" in output, "the demo deals were seeded with the partial import"
+    assert OutboxEvent.objects.count() == (
+        PATENTS_TOTAL + ACHIEVEMENTS_TOTAL + DEMO_DEMANDS + DEMO_EXPERTS + DEAL_FACTS * LIMITED_DEALS
+    )
     first_ids = list(Patent.objects.order_by("id").values_list("id", flat=True)[:LIMIT])
     assert table_checksum(Patent, first_ids) == partial
 
@@ -324,3 +352,55 @@ def test_full_import_after_a_partial_one(seeded):
     for achievement in achievements:
         achievement.full_clean(**no_queries)
         assert 1 <= achievement.trl <= 9
+
+
+def test_demo_deals_are_completed_registered_synthetic_and_spread_over_two_years(seeded):
+    deals = list(Deal.objects.select_related("seller", "buyer", "patent", "achievement"))
+    assert len(deals) == LIMITED_DEALS
+    today = timezone.localdate()
+    for deal in deals:
+        assert deal.title.endswith("（示例）") and deal.registration_number.startswith("示例")
+        assert deal.buyer.name.endswith("（示例）") and deal.seller.name.endswith("（示例）")
+        assert (deal.stage, deal.registration_status, deal.version) == ("completed", "registered", 7)
+        listing = deal.patent or deal.achievement
+        assert (
+            listing is not None
+            and listing.owner_id == deal.seller_id
+            and deal.source in ("offer", "purchase")
+        )
+        opened = timezone.localdate(deal.created_at)
+        closed = timezone.localdate(deal.closed_at)
+        assert today - timedelta(days=730) <= opened < deal.registered_on < closed < today
+        assert 0 < deal.technology_transaction_value <= deal.contract_value == deal.amount
+    assert len({deal.registration_number for deal in deals}) == len(deals)
+    assert len({deal.patent_id or -deal.achievement_id for deal in deals}) == len(deals), "one per listing"
+    months = {timezone.localdate(deal.created_at).replace(day=1) for deal in deals}
+    assert len(months) >= 18, "spread over the two years"
+    assert {deal.contract_type for deal in deals} == set(ContractType.values)
+    assert len({deal.buyer.county_code for deal in deals}) >= 4
+    assert len({deal.amount for deal in deals}) > LIMITED_DEALS // 2
+    sold = Deal.objects.filter(transaction_mode="transfer", patent__isnull=False)
+    assert sold.exists() and all(deal.patent.availability == "sold" for deal in sold)
+    facts = OutboxEvent.objects.filter(topic="market.trading", type__startswith="market.deal.")
+    assert sorted(facts.values_list("type", flat=True).distinct()) == [
+        "market.deal.completed.v1",
+        "market.deal.contract_registered.v1",
+        "market.deal.opened.v1",
+    ]
+    assert sorted(facts.values_list("aggregate_version", flat=True).distinct()) == [1, 5, 7]
+
+
+def test_the_stats_built_from_the_demo_deals_events_match_the_deal_rows(seeded, api):
+    """The demo publishes what the services would: the stats consumer's rollups from those events equal a
+    recomputation from the rows, and the statistics of the past two years are not empty."""
+    stats_catch_up()
+    assert stats_recompute(replace=False).differences == []
+    assert kept_monthly() == brute_monthly()
+    today = timezone.localdate()
+    answer = api(User.objects.get(username="gov_viewer")).get(
+        "/api/v1/stats/", {"from": f"{today.year - 2}-01-01", "to": today.isoformat(), "period": "year"}
+    )
+    assert answer.status_code == 200, answer.content
+    totals = answer.json()["totals"]
+    assert totals["deals"] == totals["contracts"] == totals["completed"] == LIMITED_DEALS
+    assert totals["inventions"] == Deal.objects.filter(patent__patent_type="invention").count() > 0

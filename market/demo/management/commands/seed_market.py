@@ -12,7 +12,10 @@ from market.demo.seeding import ACHIEVEMENT_FILE, PATENT_FILE, market_seed
 
 
 class Command(BaseCommand):
-    help = "Import ../shared/data (real patents and achievements) plus demo organizations, users and demands."
+    help = (
+        "Import ../shared/data (real patents and achievements) plus demo organizations, users, demands and "
+        "two years of completed deals."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--data-dir", type=Path, default=settings.MARKET_SAMPLE_DATA_DIR)
