@@ -97,6 +97,7 @@ def test_offers_go_to_the_other_side_and_deals_to_parties_and_broker_but_not_the
             seller_org_id=cast.university.pk,
             buyer_org_id=cast.enterprise.pk,
             transaction_mode="transfer",
+            profile=factories.deal_profile(),
         )
     )
     assert _recipients("deal") == ["broker", "ent_member", "uni_admin", "uni_member"]
