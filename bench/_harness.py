@@ -79,3 +79,28 @@ def report(name: str, figures: dict[str, Any]) -> None:
     for key, value in figures.items():
         print(f"{name}.{key}: {value}")
     print(json.dumps({"benchmark": name, **figures}, ensure_ascii=False))
+
+
+@contextlib.contextmanager
+def manage_processes(commands: list[list[str]], environment: dict[str, str]) -> Iterator[None]:
+    """`manage.py COMMAND…` as their own processes, as deployed (in threads they would share this process's
+    interpreter lock with what is measured); stopped by SIGTERM, killed if one does not stop within 30 s."""
+    import signal
+    import subprocess
+
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(REPO / "manage.py"), *command], env=environment, stdout=subprocess.DEVNULL
+        )
+        for command in commands
+    ]
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -22,10 +22,7 @@ import contextlib
 import logging
 import math
 import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -35,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from _harness import REPO, broker, report, scratch_database, timed
+from _harness import broker, manage_processes, report, scratch_database, timed
 
 QUALIFIERS = ("改进型", "低成本", "高效", "便携式", "智能化", "模块化", "节能型", "高精度", "一体化")
 PROVINCES = ("110000", "310000", "320000", "330000", "370000", "440000", "510000", "420000")
@@ -266,8 +263,7 @@ def _skip_to_end(running: Any) -> None:
 
 @contextlib.contextmanager
 def pipeline(running: Any) -> Any:
-    """`manage.py relay_outbox` and `manage.py run_consumer search` as their own processes, as deployed
-    (in threads here they would share this process's interpreter lock with the API and the pollers)."""
+    """`manage.py relay_outbox` and `manage.py run_consumer search` as their own processes, as deployed."""
     from django.conf import settings
 
     environment = {
@@ -278,23 +274,8 @@ def pipeline(running: Any) -> Any:
         "CONSUMER_HEALTH_DIR": tempfile.gettempdir(),
         "LOG_LEVEL": "WARNING",
     }
-    commands = (["relay_outbox"], ["run_consumer", "search"])
-    processes = [
-        subprocess.Popen(
-            [sys.executable, str(REPO / "manage.py"), *command], env=environment, stdout=subprocess.DEVNULL
-        )
-        for command in commands
-    ]
-    try:
+    with manage_processes([["relay_outbox"], ["run_consumer", "search"]], environment):
         yield
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def freshness(

@@ -25,10 +25,7 @@ import logging
 import math
 import os
 import random
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,7 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from _harness import REPO, broker, report, scratch_database, timed
+from _harness import broker, manage_processes, report, scratch_database, timed
 
 SELLER_COUNTIES = (
     *("330102", "330105", "330106", "330108", "330109", "330110", "330112"),  # Hangzhou
@@ -888,22 +885,8 @@ def pipeline(running: Any) -> Any:
         "CONSUMER_HEALTH_DIR": tempfile.gettempdir(),
         "LOG_LEVEL": "WARNING",
     }
-    processes = [
-        subprocess.Popen(
-            [sys.executable, str(REPO / "manage.py"), *command], env=environment, stdout=subprocess.DEVNULL
-        )
-        for command in (["relay_outbox"], ["run_consumer", "stats"])
-    ]
-    try:
+    with manage_processes([["relay_outbox"], ["run_consumer", "stats"]], environment):
         yield
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def freshness(running: Any, seconds: float, people: dict[str, Any], rate: float = 20.0) -> dict[str, Any]:
