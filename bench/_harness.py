@@ -104,3 +104,11 @@ def manage_processes(commands: list[list[str]], environment: dict[str, str]) -> 
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def percentile(delays: list[float], share: float) -> float | None:
+    """`delays` holds inf for something never seen: a percentile that lands on one is None (not reached)."""
+    import math
+
+    value = sorted(delays)[min(len(delays) - 1, int(len(delays) * share))]
+    return round(value, 3) if value != math.inf else None

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from _harness import broker, manage_processes, report, scratch_database, timed
+from _harness import broker, manage_processes, percentile, report, scratch_database, timed
 
 QUALIFIERS = ("改进型", "低成本", "高效", "便携式", "智能化", "模块化", "节能型", "高精度", "一体化")
 PROVINCES = ("110000", "310000", "320000", "330000", "370000", "440000", "510000", "420000")
@@ -392,22 +392,16 @@ def freshness(
             if pk != warm_up.pk
         ]
         figures[f"{label}_visible"] = sum(delay != math.inf for delay in delays)
-        figures[f"{label}_p50_s"] = _percentile(delays, 0.5)
-        figures[f"{label}_p99_s"] = _percentile(delays, 0.99)
+        figures[f"{label}_p50_s"] = percentile(delays, 0.5)
+        figures[f"{label}_p99_s"] = percentile(delays, 0.99)
     relay_delays = [
         (event.sent_at - event.created_at).total_seconds()
         for event in OutboxEvent.objects.filter(type="market.patent.published.v1", sent_at__isnull=False)
         if event.sent_at is not None
     ]
-    figures["freshness_relay_p50_s"] = _percentile(relay_delays, 0.5)
-    figures["freshness_relay_p99_s"] = _percentile(relay_delays, 0.99)
+    figures["freshness_relay_p50_s"] = percentile(relay_delays, 0.5)
+    figures["freshness_relay_p99_s"] = percentile(relay_delays, 0.99)
     return figures
-
-
-def _percentile(delays: list[float], share: float) -> float | None:
-    """`delays` holds inf for a write never seen: a percentile that lands on one is None (not reached)."""
-    value = sorted(delays)[min(len(delays) - 1, int(len(delays) * share))]
-    return round(value, 3) if value != math.inf else None
 
 
 def main() -> None:

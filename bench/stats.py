@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from _harness import broker, manage_processes, report, scratch_database, timed
+from _harness import broker, manage_processes, percentile, report, scratch_database, timed
 
 SELLER_COUNTIES = (
     *("330102", "330105", "330106", "330108", "330109", "330110", "330112"),  # Hangzhou
@@ -962,16 +962,10 @@ def freshness(running: Any, seconds: float, people: dict[str, Any], rate: float 
         "freshness_registrations": total,
         "freshness_rate_per_s": round(achieved, 1),
         "freshness_visible": sum(delay != math.inf for delay in delays),
-        "freshness_p50_s": _percentile(delays, 0.5),
-        "freshness_p99_s": _percentile(delays, 0.99),
-        "freshness_answered_p99_s": _percentile(answered, 0.99),
+        "freshness_p50_s": percentile(delays, 0.5),
+        "freshness_p99_s": percentile(delays, 0.99),
+        "freshness_answered_p99_s": percentile(answered, 0.99),
     }
-
-
-def _percentile(delays: list[float], share: float) -> float | None:
-    """`delays` holds inf for a contract never counted: a percentile that lands on one is None."""
-    value = sorted(delays)[min(len(delays) - 1, int(len(delays) * share))]
-    return round(value, 3) if value != math.inf else None
 
 
 def main() -> None:
