@@ -457,16 +457,6 @@ _JOINS = {
     "b": "JOIN accounts_organization b ON b.id = d.buyer_id",
     "u": "LEFT JOIN accounts_user u ON u.id = d.broker_id",
 }
-METRICS = (
-    "deals",
-    "amount",
-    "contracts",
-    "contract_value",
-    "technology_value",
-    "completed",
-    "inventions",
-    "cancelled",
-)
 
 
 def baseline_sql(dimension: str | None) -> str:
@@ -534,6 +524,8 @@ def _query(dimension: str | None, year: int) -> dict[str, str]:
 
 def api_figures(answer: dict[str, Any], dimension: str | None) -> tuple[Figures, tuple[Decimal, ...]]:
     """An answer's rows as the baseline keys them (slices with nothing in them left out), and its totals."""
+    from services.stats.rollups import METRICS
+
     rows: Figures = {}
     for row in answer["rows"]:
         figures = tuple(Decimal(str(row[name])) for name in METRICS)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,8 +27,6 @@ from services.stats.serializers import (
     StatsParamsSerializer,
     stats_query,
 )
-
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def can_read_statistics(user: Any) -> bool:

@@ -51,20 +51,23 @@ class Occurrence:
 
 
 def occurrence_of(received: ReceivedEvent) -> Occurrence | None:
+    """What the event counts as, if anything (most events, deal facts among them, count as nothing here)."""
     event = received.event
-    day = timezone.localdate(received.time or timezone.now()).isoformat()
     match event:
         case ListingPublished():
             owner = event.snapshot.owner if isinstance(event.snapshot, PublicSnapshot) else None
-            org_type = owner.org_type if owner is not None else ""
-            return Occurrence(f"{event.aggregate}_published", event.aggregate_id, day, org_type)
+            counted = (f"{event.aggregate}_published", event.aggregate_id, owner.org_type if owner else "")
         case ProposalSubmitted():
-            return Occurrence(Activity.PROPOSAL_SUBMITTED, event.proposal_id, day, "")
+            counted = (Activity.PROPOSAL_SUBMITTED, event.proposal_id, "")
         case AuctionClosed():
-            return Occurrence(Activity.AUCTION_WON, event.auction_id, day, "")
+            counted = (Activity.AUCTION_WON, event.auction_id, "")
         case AuctionFailed():
-            return Occurrence(Activity.AUCTION_FAILED, event.auction_id, day, "")
-    return None
+            counted = (Activity.AUCTION_FAILED, event.auction_id, "")
+        case _:
+            return None
+    activity, object_id, org_type = counted
+    day = timezone.localdate(received.time or timezone.now()).isoformat()
+    return Occurrence(activity, object_id, day, org_type)
 
 
 _COUNT_ONCE = f"""

@@ -9,7 +9,6 @@ monthly pair rows, and so whole months and a period of a month or more. Regions 
 rollups: a city or province is the codes under it (GB/T 2260 prefixes), for grouping and for filters."""
 
 from calendar import monthrange
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from market.common.errors import Invalid
 from services.stats.consumer import CONSUMER
-from services.stats.models import Activity, ActivityCount, Indicator, LeadTime, PlanTarget, Position, Rollup
+from services.stats.models import Activity, ActivityCount, Indicator, LeadTime, Position, Rollup
 from services.stats.rollups import DIMENSIONS, METRICS
 
 PERIODS = ("day", "month", "quarter", "year")
@@ -239,12 +238,3 @@ def indicator_achieved(*, indicator: str, start: date, end: date) -> Decimal:
         total=Sum(metric)
     )["total"]
     return Decimal(total or 0)
-
-
-def plan_targets() -> Iterator[tuple[PlanTarget, Decimal]]:
-    """Every target with what has been achieved towards it."""
-    for target in PlanTarget.objects.all():
-        yield (
-            target,
-            indicator_achieved(indicator=target.indicator, start=target.starts_on, end=target.ends_on),
-        )
