@@ -17,7 +17,7 @@ COPY market ./market
 COPY services ./services
 # A regular (not editable) install: the image runs from site-packages, the source tree stays behind.
 RUN pip install --no-cache-dir . \
-    && DJANGO_STATIC_ROOT=/opt/static python manage.py collectstatic --noinput --verbosity 0
+    && DJANGO_STATIC_ROOT=/opt/static DJANGO_STATIC_MANIFEST=true python manage.py collectstatic --noinput --verbosity 0
 
 
 FROM python:3.11-slim AS runtime
@@ -27,7 +27,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=market.config.settings \
-    DJANGO_STATIC_ROOT=/app/staticfiles
+    DJANGO_STATIC_ROOT=/app/staticfiles \
+    DJANGO_STATIC_MANIFEST=true
 
 RUN groupadd --system --gid 10001 market \
     && useradd --system --uid 10001 --gid market --home-dir /app --no-create-home --shell /usr/sbin/nologin market

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.throttling import BaseThrottle
@@ -37,8 +38,8 @@ def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any] | None
 ) -> HttpResponse:
     """What django-axes answers instead of the view's response when the sign-in hit a locked account: the
-    error format under /api/, the plain message on the admin's sign-in page."""
+    error format under /api/, the web site's page with the message everywhere else (the admin included)."""
     error = account_locked()
     if request.path.startswith("/api/"):
         return error_response(error.code, error.message, error.status_code)
-    return HttpResponse(error.message, status=error.status_code, content_type="text/plain; charset=utf-8")
+    return render(request, "web/errors/locked.html", {"message": error.message}, status=error.status_code)

@@ -17,6 +17,7 @@ from market.config.integrations.kafka import *  # noqa: F403
 from market.config.integrations.notify import *  # noqa: F403
 from market.config.integrations.security import *  # noqa: F403
 from market.config.integrations.site import *  # noqa: F403
+from market.config.integrations.web import *  # noqa: F403
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -32,6 +33,8 @@ INSTALLED_APPS = [
     "axes",
     "django_filters",
     "drf_spectacular",
+    "django_htmx",
+    "csp",
     "market.common",
     "market.accounts",
     "market.catalog",
@@ -42,6 +45,7 @@ INSTALLED_APPS = [
     "services.search",
     "services.notify",
     "services.stats",
+    "market.web",
     # local-development tooling and the demo data, installed for their commands only (`run_market`,
     # `seed_market`, `demo_credentials`): production imports nothing of them (see their __init__.py)
     "market.localdev",
@@ -51,12 +55,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "market.common.errors.ApiErrorFormatMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # last: turns a sign-in refused for a locked account into the lockout answer
     "axes.middleware.AxesMiddleware",
@@ -82,6 +89,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "market.web.context.site",
             ],
         },
     },

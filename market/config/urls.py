@@ -1,9 +1,8 @@
-"""URL map: the v1 API, its OpenAPI schema and docs, the event stream's AsyncAPI document, the admin and a
-language switch."""
+"""URL map: the v1 API, its OpenAPI schema and docs, the event stream's AsyncAPI document, the admin, a
+language switch, and the web site at the root."""
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -58,11 +57,11 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/asyncapi\.(?P<fmt>json|yaml)$", events_apis.asyncapi_api, name="asyncapi"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("market.web.urls")),
 ]
