@@ -73,6 +73,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"\n  网上技术市场 3.0 is running:  http://127.0.0.1:{port}/\n")
             )
+            self.stdout.write(f"  Sign in:     http://127.0.0.1:{port}/sign-in/  (a demo account below)")
             self.stdout.write(f"  API docs:    http://127.0.0.1:{port}/api/docs/")
             self.stdout.write(f"  Admin:       http://127.0.0.1:{port}/admin/")
             self.stdout.write(f"  Links in notifications lead to {environment['MARKET_PUBLIC_URL']}")
