@@ -88,6 +88,20 @@ def achievement_confidential_allowed(*, achievement: Achievement, user: User | N
     return NdaAcceptance.objects.filter(achievement=achievement, user=user).exists()
 
 
+def nda_acceptance_list(*, user: User | None) -> QuerySet[NdaAcceptance]:
+    """Who accepted the non-disclosure agreements of the user's organization's achievements, newest first:
+    an owner learns who reads its confidential details. Reviewers see every acceptance; nobody else sees
+    those of another organization."""
+    queryset = NdaAcceptance.objects.select_related("achievement", "user__organization").order_by(
+        "-accepted_at", "-id"
+    )
+    if is_reviewer(user):
+        return queryset
+    if user is None or not user.is_authenticated or not user.organization_id:
+        return queryset.none()
+    return queryset.filter(achievement__owner_id=user.organization_id)
+
+
 def review_counts() -> dict[str, int]:
     counts = {
         name: model.objects.filter(status=ListingStatus.PENDING).count()

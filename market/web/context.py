@@ -3,7 +3,10 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from market.accounts.permissions import can_list_supply, is_reviewer
 from market.web.access import viewer
 from services.notify.selectors import unread_count
 
@@ -13,6 +16,10 @@ def navigation(user: Any) -> list[tuple[str, str]]:
     if not (user and user.is_authenticated):
         return []
     items: list[tuple[str, str]] = []
+    if can_list_supply(user):
+        items.append((_("My listings"), reverse("web:my-listings")))
+    if is_reviewer(user):
+        items.append((_("Review"), reverse("web:review")))
     return items
 
 

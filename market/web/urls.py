@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from market.web.views import account, public
+from market.web.views import account, public, review, supply
 
 app_name = "web"
 
@@ -15,4 +15,18 @@ urlpatterns = [
     path("similar/<str:kind>/<int:pk>/", public.similar, name="similar"),
     path("sign-in/", account.SignInView.as_view(), name="sign-in"),
     path("sign-out/", account.SignOutView.as_view(), name="sign-out"),
+    # supply (universities and institutes: their listings, NDAs, offers, auctions) and review (administrators)
+    path("my/listings/", supply.my_listings, name="my-listings"),
+    path("my/listings/patents/new/", supply.patent_new, name="my-patent-new"),
+    path("my/listings/achievements/new/", supply.achievement_new, name="my-achievement-new"),
+    path("my/listings/<str:kind>/<int:pk>/", supply.listing_detail, name="my-listing"),
+    path("my/listings/<str:kind>/<int:pk>/edit/", supply.listing_edit, name="my-listing-edit"),
+    path("my/listings/<str:kind>/<int:pk>/auction/", supply.auction_new, name="my-listing-auction"),
+    path(
+        "my/listings/<str:kind>/<int:pk>/<str:action>/", supply.listing_transition, name="my-listing-action"
+    ),
+    path("review/", review.queue, name="review"),
+    path("review/<str:kind>/<int:pk>/", review.item, name="review-item"),
+    path("review/<str:kind>/<int:pk>/approve/", review.approve, name="review-approve"),
+    path("review/<str:kind>/<int:pk>/reject/", review.reject, name="review-reject"),
 ]

@@ -163,3 +163,21 @@ def test_events_never_carry_confidential_details(cast, api) -> None:
     for event in events:
         assert SECRET not in str(event.data)
         assert NDA_TEXT not in str(event.data)
+
+
+def test_the_owner_sees_who_accepted_and_no_one_else_does(cast, achievement) -> None:
+    """The owner's members and reviewers see the acceptances of its achievements, newest first; another
+    organization (even one whose member accepted) and anonymous visitors see none of them."""
+    from market.catalog.selectors import nda_acceptance_list
+    from market.catalog.services import achievement_accept_nda
+
+    other = factories.achievement(cast.institute, nda_text=NDA_TEXT)
+    first = achievement_accept_nda(achievement=achievement, user=cast.ent_member)
+    second = achievement_accept_nda(achievement=achievement, user=cast.ent2_member)
+    elsewhere = achievement_accept_nda(achievement=other, user=cast.ent_member)
+
+    assert list(nda_acceptance_list(user=cast.uni_member)) == [second, first]
+    assert list(nda_acceptance_list(user=cast.inst_member)) == [elsewhere]
+    assert set(nda_acceptance_list(user=cast.platform_admin)) == {first, second, elsewhere}
+    for outsider in (cast.ent_member, cast.orgless, None):
+        assert list(nda_acceptance_list(user=outsider)) == []
