@@ -102,6 +102,19 @@ def nda_acceptance_list(*, user: User | None) -> QuerySet[NdaAcceptance]:
     return queryset.filter(achievement__owner_id=user.organization_id)
 
 
+def achievement_nda_offered(*, achievement: Achievement, user: User | None) -> bool:
+    """Whether `user` is offered the achievement's NDA to accept: signed in, not yet allowed to read the
+    confidential details, and the achievement is published with an NDA (what `achievement_accept_nda`
+    requires). An anonymous reader is asked to sign in first."""
+    return (
+        user is not None
+        and user.is_authenticated
+        and achievement.status == ListingStatus.PUBLISHED
+        and bool(achievement.nda_text)
+        and not achievement_confidential_allowed(achievement=achievement, user=user)
+    )
+
+
 def review_counts() -> dict[str, int]:
     counts = {
         name: model.objects.filter(status=ListingStatus.PENDING).count()

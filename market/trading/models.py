@@ -462,6 +462,12 @@ ACTIVE_STAGES = frozenset(DealStage) - TERMINAL_STAGES
 DEAL_UNDER_WAY = ~Q(stage__in=sorted(TERMINAL_STAGES))
 
 
+def notice_running_at(moment: datetime) -> Q:
+    """Deals whose public notice (公示) runs at `moment`, when anyone may object: the notice has not ended
+    and the deal is still under way. `Deal.notice_running` is the same rule for one deal in hand."""
+    return Q(notice_ends_at__gt=moment) & DEAL_UNDER_WAY
+
+
 class DealParty(models.TextChoices):
     SELLER = "seller", _("Seller")
     BUYER = "buyer", _("Buyer")
@@ -692,6 +698,14 @@ class Deal(VersionedModel):
     @property
     def party_org_ids(self) -> list[int]:
         return [self.seller_id, self.buyer_id]
+
+    def notice_running(self, moment: datetime) -> bool:
+        """Whether the public notice runs at `moment` (the rule of `notice_running_at`, for this deal)."""
+        return (
+            self.notice_ends_at is not None
+            and moment < self.notice_ends_at
+            and self.stage not in TERMINAL_STAGES
+        )
 
     def party_org_id(self, side: str) -> int:
         return self.seller_id if side == DealParty.SELLER else self.buyer_id

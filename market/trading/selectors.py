@@ -18,6 +18,7 @@ from market.trading.models import (
     Proposal,
     Purchase,
     RegistrationStatus,
+    notice_running_at,
 )
 
 
@@ -129,6 +130,12 @@ def deal_detail(*, user: User | None) -> QuerySet[Deal]:
 def notice_list() -> QuerySet[Deal]:
     """Deals under or after public notice (公示): title, parties and amount are public by design."""
     return Deal.objects.filter(notice_ends_at__isnull=False).select_related("seller", "buyer")
+
+
+def notice_running_list() -> QuerySet[Deal]:
+    """The public notices running now, the one ending first at the top: the deals anyone signed in may
+    still object to (`objection_lodge` takes objections by the same rule)."""
+    return notice_list().filter(notice_running_at(timezone.now())).order_by("notice_ends_at", "id")
 
 
 def registration_queue(*, user: User | None) -> QuerySet[Deal]:

@@ -1,11 +1,15 @@
-"""The public pages in a real browser: home, search with suggestions and facets, a patent page, sign-in with
-the API's lockout rule, and the error pages; each one checked for console errors and accessibility and
-photographed at both widths."""
+"""The public pages in a real browser: home, search with suggestions, facets and "save this search", a patent
+page, sign-in with the API's lockout rule, and the error pages; each one checked for console errors and
+accessibility and photographed at both widths."""
+
+from decimal import Decimal
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from market.catalog.models import ListingStatus
+from services.notify.models import Subscription
 from tests import factories
 from tests.web.conftest import search_index
 
@@ -116,3 +120,96 @@ def test_english_is_one_click_away(visit, patents) -> None:
     assert page.locator("h1").inner_text() == "Find technology to buy, or the buyer for yours"
     assert page.locator("html").get_attribute("lang") == "en"
     visitor.check("home-en")
+
+
+@pytest.fixture
+def every_kind(cast, engine):
+    """One listing of each kind about lithium batteries, indexed."""
+    patent = factories.patent(cast.university, title="锂电池极片涂布装置", field="新能源", price=500000)
+    achievement = factories.achievement(cast.university, name="锂电池正极包覆技术", price=Decimal("1234.5"))
+    demand = factories.demand(cast.enterprise, title="锂电池热失控预警", budget_max=Decimal("800000"))
+    expert = factories.expert(cast.university, name="锂电池专家", fields=["电化学储能", "锂电池"])
+    search_index(patent, achievement, demand, expert)
+    return patent, achievement, demand, expert
+
+
+def test_results_link_every_kind_to_its_page_with_fields_and_prices_written_out(visit, every_kind) -> None:
+    patent, achievement, demand, expert = every_kind
+    visitor = visit()
+    page = visitor.open("/search/?q=锂电池")
+    assert page.locator(".result").count() == 4
+    links = {link.inner_text(): link.get_attribute("href") for link in page.locator(".result h3 a").all()}
+    assert sorted(links.values()) == sorted(
+        [
+            f"/patents/{patent.pk}/",
+            f"/achievements/{achievement.pk}/",
+            f"/demands/{demand.pk}/",
+            f"/experts/{expert.pk}/",
+        ]
+    )
+    lines = " ".join(page.locator(".result p.muted").all_inner_texts())
+    assert "电化学储能、锂电池" in lines and "['" not in lines
+    assert "¥500,000" in lines and "¥1,234.50" in lines and "预算上限 ¥800,000" in lines
+    page.locator(f'.result a[href="/experts/{expert.pk}/"]').click()
+    page.wait_for_url(f"**/experts/{expert.pk}/")
+    assert page.locator("h1").inner_text().startswith("锂电池专家")
+
+
+def test_money_is_written_one_way() -> None:
+    from market.web.templatetags.web import money
+
+    assert money(Decimal("500000.00")) == "¥500,000"
+    assert money(1234.5) == "¥1,234.50"
+    assert money("12000000") == "¥12,000,000"
+    assert money(None) == ""
+
+
+def test_save_this_search_creates_a_saved_search_subscription(visit, cast, patents) -> None:
+    anonymous = visit()
+    page = anonymous.open("/search/?q=锂电池&type=patent")
+    sign_in = page.get_by_role("link", name="登录后保存此搜索")
+    assert sign_in.get_attribute("href").startswith("/sign-in/?next=/search/")
+    assert page.locator(".save-search form").count() == 0
+
+    member = visit(cast.ent_member)
+    page = member.open("/search/?q=锂电池&type=patent&type=achievement&field=新能源&sort=newest")
+    page.locator(".save-search summary").click()
+    form = page.locator(".save-search form")
+    assert form.get_by_label("名称").input_value() == "锂电池"
+    member.check("search-save")
+    form.get_by_label("名称").fill("锂电池专利")
+    form.get_by_role("button", name="保存此搜索").click()
+    page.wait_for_url("**/search/?*")
+    assert "搜索已保存" in page.locator(".messages").inner_text()
+    [saved] = Subscription.objects.filter(user=cast.ent_member)
+    assert saved.kind == "search" and saved.name == "锂电池专利"
+    assert saved.params == {"q": "锂电池", "type": "patent,achievement", "field": "新能源"}
+    assert sorted(saved.channels) == ["email", "in_app"] and saved.frequency == "instant"
+    # the same subscription as the API's endpoint shows it
+    listed = APIClient()
+    listed.force_authenticate(cast.ent_member)
+    assert [row["id"] for row in listed.get("/api/v1/subscriptions/").json()["results"]] == [saved.pk]
+
+
+def test_a_search_the_subscription_cannot_keep_says_why(visit, cast, patents) -> None:
+    member = visit(cast.ent_member)
+    page = member.open("/search/?q=锂电池&patent_type=invention")
+    page.locator(".save-search summary").click()
+    problems = page.locator(".save-search").inner_text()
+    assert "此搜索无法按当前条件保存" in problems and "专利类型" in problems
+    assert page.locator(".save-search form").count() == 0
+
+    page = member.open("/search/?q=锂电池")
+    page.locator(".save-search summary").click()
+    form = page.locator(".save-search form")
+    for box in form.locator("input[type=checkbox]").all():
+        box.uncheck()
+    form.get_by_role("button", name="保存此搜索").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "保存此搜索"
+    channels_error = page.locator("#save-search-channels_error")
+    assert channels_error.is_visible()
+    member.check("search-save-error", status=400)
+    assert not Subscription.objects.exists()
+    refused = Client().post("/search/save/?q=x", {"channels": ["in_app"], "frequency": "instant"})
+    assert refused.status_code == 302 and refused["Location"].startswith("/sign-in/")

@@ -479,11 +479,7 @@ def objection_lodge(*, deal: Deal, user: User, text: str) -> DealObjection:
         raise Forbidden(_("Sign in to lodge an objection."))
     with transaction.atomic():
         deal = _lock_deal(deal)
-        if (
-            deal.notice_ends_at is None
-            or timezone.now() >= deal.notice_ends_at
-            or deal.stage in TERMINAL_STAGES
-        ):
+        if not deal.notice_running(timezone.now()):
             raise Conflict(_("This deal is not in a public notice period."), code="no_notice")
         objection = DealObjection.objects.create(deal=deal, user=user, text=text)
         _deal_change(deal, user=user, acting_as="public", change="objection_lodged", note=text[:200])
