@@ -3,7 +3,10 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from market.accounts.permissions import is_government_member, is_reviewer
 from market.web.access import viewer
 from services.notify.selectors import unread_count
 
@@ -13,6 +16,11 @@ def navigation(user: Any) -> list[tuple[str, str]]:
     if not (user and user.is_authenticated):
         return []
     items: list[tuple[str, str]] = []
+    # deals and statistics
+    if user.organization_id or is_reviewer(user):
+        items.append((str(_("Deals")), reverse("web:deals")))
+    if is_reviewer(user) or is_government_member(user):
+        items.append((str(_("Statistics")), reverse("web:dashboard")))
     return items
 
 
