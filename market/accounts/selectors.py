@@ -39,3 +39,12 @@ def registrars_over(organization: Organization) -> QuerySet[User]:
             organization.county_code,
         ],
     )
+
+
+def broker_list() -> QuerySet[User]:
+    """Who a party may mandate as its technology broker: the active members of approved intermediaries."""
+    return User.objects.filter(
+        is_active=True,
+        organization__org_type=OrganizationType.INTERMEDIARY,
+        organization__status=OrganizationStatus.APPROVED,
+    ).select_related("organization")

@@ -20,9 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from market.accounts.models import Organization
+from market.accounts.permissions import belongs_to, is_registrar, is_reviewer, jurisdiction
 from market.catalog.models import TRADEABLE, Achievement, Availability, Demand, Patent
 from market.common.models import TimestampedModel, VersionedModel
-from market.common.validators import validate_calendar_date
+from market.common.validators import region_level, validate_calendar_date
 from market.events.catalogue import DealProfile, money
 
 #: every amount column; the API's amount fields take the same digits
@@ -712,6 +713,51 @@ class Deal(VersionedModel):
 
     def signed_at(self, side: str) -> datetime | None:
         return self.seller_signed_at if side == DealParty.SELLER else self.buyer_signed_at
+
+    def own_sides(self, user: Any) -> list[str]:
+        """The sides of the deal the user's organization is."""
+        sides = (DealParty.SELLER, DealParty.BUYER)
+        return [side for side in sides if belongs_to(user, self.party_org_id(side))]
+
+    def registrar_role(self, user: Any) -> str | None:
+        """How the user decides registrations of this deal: as a platform administrator, or as a registrar
+        whose jurisdiction covers the seller (a technology contract is registered where the seller is, as
+        技术合同认定登记 has it); None when they do not."""
+        if is_reviewer(user):
+            return "administrator"
+        region = jurisdiction(user)
+        if region is not None and is_registrar(user) and getattr(self.seller, region_level(region)) == region:
+            return "registrar"
+        return None
+
+    def step_role(self, user: Any, step_name: str) -> str | None:
+        """What the user takes a step as, by `DEAL_STEPS` (the audit's `acting_as`): a side their organization
+        is, the side that mandated them as broker, or the registration office; None when they may not take it.
+        The services refuse on None (403) and the deal room offers only the steps it allows."""
+        step = DEAL_STEPS[step_name]
+        for side in self.own_sides(user):
+            if side in step.sides:
+                return side
+        mandated = self.broker_id is not None and user is not None and self.broker_id == user.pk
+        if step.brokers and mandated and self.broker_mandate in step.sides:
+            return f"broker:{self.broker_mandate}"
+        return self.registrar_role(user) if step.registrar else None
+
+    def notice_hold(self) -> str | None:
+        """Why signing waits on the public notice (公示): `notice_period` while the notice runs,
+        `objection_open` while an objection awaits a ruling; None when nothing holds it."""
+        if self.notice_ends_at is None:
+            return None
+        if timezone.now() < self.notice_ends_at:
+            return "notice_period"
+        if self.objections.filter(status=ObjectionStatus.OPEN).exists():
+            return "objection_open"
+        return None
+
+    @property
+    def registration_awaits_decision(self) -> bool:
+        """The contract is with the registrar: it can be decided, not submitted again."""
+        return self.registration_status == RegistrationStatus.SUBMITTED
 
     @property
     def source(self) -> str:

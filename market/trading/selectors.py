@@ -9,6 +9,8 @@ from market.accounts.models import User
 from market.accounts.permissions import is_registrar, is_reviewer, jurisdiction
 from market.common.filters import region_condition
 from market.trading.models import (
+    DEAL_STEPS,
+    OPEN_MILESTONES,
     Auction,
     AuctionStatus,
     Bid,
@@ -125,6 +127,33 @@ def deal_list(*, user: User | None) -> QuerySet[Deal]:
 
 def deal_detail(*, user: User | None) -> QuerySet[Deal]:
     return deal_list(user=user).prefetch_related("milestones", "documents", "audit", "objections")
+
+
+def deal_steps_open(*, deal: Deal, user: User | None) -> frozenset[str]:
+    """The steps (`DEAL_STEPS` names) the user may take on the deal now: those `Deal.step_role` lets them take
+    from the deal's stage, less those the deal's state refuses (a side that already confirmed the signing, a
+    signing held by the public notice, a registration with the registrar or not submitted, a completion with
+    milestones open, a broker mandate when the other party's broker is on the deal). What the deal room
+    offers; the services check the same and say why."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    roles = {
+        name: role
+        for name, step in DEAL_STEPS.items()
+        if deal.stage in step.from_stages and (role := deal.step_role(user, name)) is not None
+    }
+    refused: set[str] = set()
+    if "sign" in roles and (deal.signed_at(roles["sign"]) is not None or deal.notice_hold() is not None):
+        refused.add("sign")
+    if deal.registration_awaits_decision:
+        refused.add("submit_registration")
+    else:
+        refused |= {"approve_registration", "return_registration"}
+    if "complete" in roles and deal.milestones.filter(OPEN_MILESTONES).exists():
+        refused.add("complete")
+    if deal.broker_id is not None and deal.broker_mandate not in deal.own_sides(user):
+        refused.add("mandate_broker")
+    return frozenset(roles) - refused
 
 
 def notice_list() -> QuerySet[Deal]:

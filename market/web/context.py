@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from market.accounts.permissions import can_list_supply, is_reviewer
+from market.accounts.permissions import can_list_supply, is_government_member, is_reviewer
 from market.web.access import viewer
 from services.notify.selectors import unread_count
 
@@ -20,6 +20,10 @@ def navigation(user: Any) -> list[tuple[str, str]]:
         items.append((_("My listings"), reverse("web:my-listings")))
     if is_reviewer(user):
         items.append((_("Review"), reverse("web:review")))
+    if user.organization_id or is_reviewer(user):
+        items.append((_("Deals"), reverse("web:deals")))
+    if is_reviewer(user) or is_government_member(user):
+        items.append((_("Statistics"), reverse("web:dashboard")))
     return items
 
 

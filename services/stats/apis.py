@@ -99,12 +99,7 @@ class DealRegisterExportApi(APIView):
 
 
 def _targets_answer(targets: list[PlanTarget]) -> list[dict[str, Any]]:
-    achieved = {
-        target.pk: selectors.indicator_achieved(
-            indicator=target.indicator, start=target.starts_on, end=target.ends_on
-        )
-        for target in targets
-    }
+    achieved = selectors.targets_achieved(targets)
     return list(PlanTargetOutputSerializer(targets, many=True, context={"achieved": achieved}).data)
 
 
@@ -127,9 +122,8 @@ class PlanTargetListApi(APIView):
 
     @extend_schema(responses=PlanTargetOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(
-            {"current_to": selectors.current_to(), "results": _targets_answer(list(PlanTarget.objects.all()))}
-        )
+        targets = list(selectors.plan_target_list())
+        return Response({"current_to": selectors.current_to(), "results": _targets_answer(targets)})
 
     @extend_schema(request=PlanTargetInputSerializer, responses={201: PlanTargetOutputSerializer})
     def post(self, request: Request) -> Response:

@@ -9,18 +9,19 @@ monthly pair rows, and so whole months and a period of a month or more. Regions 
 rollups: a city or province is the codes under it (GB/T 2260 prefixes), for grouping and for filters."""
 
 from calendar import monthrange
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from market.common.errors import Invalid
 from services.stats.consumer import CONSUMER
-from services.stats.models import Activity, ActivityCount, Indicator, LeadTime, Position, Rollup
+from services.stats.models import Activity, ActivityCount, Indicator, LeadTime, PlanTarget, Position, Rollup
 from services.stats.rollups import DIMENSIONS, METRICS
 
 PERIODS = ("day", "month", "quarter", "year")
@@ -152,6 +153,18 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return totals
 
 
+def stats_group_totals(query: StatsQuery) -> list[dict[str, Any]]:
+    """The figures of each group over the whole range (`stats_rows` summed over the periods), the groups
+    with most deals first: what a breakdown by a dimension shows."""
+    grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in stats_rows(query):
+        grouped.setdefault(tuple(row[name] for name in query.group_by), []).append(row)
+    totals = [
+        {**dict(zip(query.group_by, key, strict=True)), **_totals(rows)} for key, rows in grouped.items()
+    ]
+    return sorted(totals, key=lambda row: (-row["deals"], [str(row[name]) for name in query.group_by]))
+
+
 def activity_counts(*, start: date, end: date) -> dict[str, int]:
     """How many of each activity the range saw, and supplier listings (by universities and institutes)."""
     found = ActivityCount.objects.filter(day__range=(start, end))
@@ -238,3 +251,16 @@ def indicator_achieved(*, indicator: str, start: date, end: date) -> Decimal:
         total=Sum(metric)
     )["total"]
     return Decimal(total or 0)
+
+
+def plan_target_list() -> QuerySet[PlanTarget]:
+    """The plan's targets, by indicator and period (the model's order)."""
+    return PlanTarget.objects.all()
+
+
+def targets_achieved(targets: Iterable[PlanTarget]) -> dict[int, Decimal]:
+    """How far the market got on each target's indicator over the target's own period, by target id."""
+    return {
+        target.pk: indicator_achieved(indicator=target.indicator, start=target.starts_on, end=target.ends_on)
+        for target in targets
+    }

@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from market.accounts.models import OrganizationType, User
-from market.accounts.permissions import belongs_to, is_registrar, is_reviewer, jurisdiction
+from market.accounts.models import User
+from market.accounts.permissions import is_reviewer
+from market.accounts.selectors import broker_list
 from market.catalog.models import Achievement, Patent
 from market.common.errors import Conflict, Forbidden, Invalid
-from market.common.validators import region_level
 from market.events.catalogue import (
     DealAdvanced,
     DealCancelled,
@@ -108,22 +108,6 @@ def _listing_refresh(deal: Deal) -> None:
         availability_refresh(listing)
 
 
-def _own_sides(deal: Deal, user: User) -> list[str]:
-    return [side for side in (DealParty.SELLER, DealParty.BUYER) if belongs_to(user, deal.party_org_id(side))]
-
-
-def _registrar_role(deal: Deal, user: User) -> str | None:
-    """How the user decides registrations of this deal: as a platform administrator, or as a registrar whose
-    jurisdiction covers the seller (a technology contract is registered where the seller is, as 技术合同认定
-    登记 has it); None when they do not."""
-    if is_reviewer(user):
-        return "administrator"
-    region = jurisdiction(user)
-    if region is not None and is_registrar(user) and getattr(deal.seller, region_level(region)) == region:
-        return "registrar"
-    return None
-
-
 def _who(step: DealStep) -> str:
     names = [str(DealParty(side).label) for side in sorted(step.sides)]
     if step.brokers:
@@ -134,19 +118,11 @@ def _who(step: DealStep) -> str:
 
 
 def _acting_as(deal: Deal, user: User, step_name: str) -> str:
-    """What the user takes the step as (the audit's `acting_as`), by `DEAL_STEPS`: a side their organization
-    is, the side that mandated them as broker, or the registration office; 403 otherwise."""
-    step = DEAL_STEPS[step_name]
-    for side in _own_sides(deal, user):
-        if side in step.sides:
-            return side
-    mandated = deal.broker_id is not None and deal.broker_id == user.pk
-    if step.brokers and mandated and deal.broker_mandate in step.sides:
-        return f"broker:{deal.broker_mandate}"
-    role = _registrar_role(deal, user) if step.registrar else None
-    if role is not None:
-        return role
-    raise Forbidden(_("Only %(who)s may take this step.") % {"who": _who(step)})
+    """What the user takes the step as (`Deal.step_role`); 403 when they may not take it."""
+    acting_as = deal.step_role(user, step_name)
+    if acting_as is None:
+        raise Forbidden(_("Only %(who)s may take this step.") % {"who": _who(DEAL_STEPS[step_name])})
+    return acting_as
 
 
 def _lock_deal(deal: Deal) -> Deal:
@@ -177,14 +153,13 @@ def _take(deal: Deal, step_name: str, *, user: User) -> tuple[str, str]:
 
 def _check_notice(deal: Deal) -> None:
     """A deal under public notice (公示) is signed only after the notice and with no objection open."""
-    if deal.notice_ends_at is None:
-        return
-    if timezone.now() < deal.notice_ends_at:
+    hold = deal.notice_hold()
+    if hold == "notice_period" and deal.notice_ends_at is not None:
         raise Conflict(
             _("The public notice period runs until %(end)s.") % {"end": deal.notice_ends_at.isoformat()},
             code="notice_period",
         )
-    if deal.objections.filter(status=ObjectionStatus.OPEN).exists():
+    if hold == "objection_open":
         raise Conflict(_("An objection to this deal awaits a ruling."), code="objection_open")
 
 
@@ -267,7 +242,7 @@ def deal_registration_submit(
     with transaction.atomic():
         deal = _lock_deal(deal)
         acting_as, from_stage = _take(deal, "submit_registration", user=user)
-        if deal.registration_status == RegistrationStatus.SUBMITTED:
+        if deal.registration_awaits_decision:
             raise Conflict(_("The registration awaits the registrar."), code="registration_pending")
         resubmission = deal.registration_status == RegistrationStatus.RETURNED
         deal.contract_type = contract_type
@@ -283,7 +258,7 @@ def deal_registration_submit(
 
 def _submitted(deal: Deal, step_name: str, *, user: User) -> tuple[str, str]:
     acting_as, from_stage = _take(deal, step_name, user=user)
-    if deal.registration_status != RegistrationStatus.SUBMITTED:
+    if not deal.registration_awaits_decision:
         raise Conflict(
             _("No registration of this contract awaits a decision."), code="registration_not_submitted"
         )
@@ -375,14 +350,8 @@ def _deal_change(deal: Deal, *, user: User, acting_as: str, change: str, note: s
 
 def deal_broker_assign(*, deal: Deal, user: User, broker_id: int, commission: Decimal | None = None) -> Deal:
     """A party mandates a technology broker (a member of an approved intermediary) for its side."""
-    broker = User.objects.select_related("organization").filter(pk=broker_id).first()
-    if not (
-        broker is not None
-        and broker.is_active
-        and broker.organization is not None
-        and broker.organization.org_type == OrganizationType.INTERMEDIARY
-        and broker.organization.is_approved
-    ):
+    broker = broker_list().filter(pk=broker_id).first()
+    if broker is None:
         raise Invalid(
             {"broker_id": [_("Not a broker.")]},
             message=_("The broker must be a member of an approved intermediary organization."),
@@ -390,7 +359,7 @@ def deal_broker_assign(*, deal: Deal, user: User, broker_id: int, commission: De
     with transaction.atomic():
         deal = _lock_deal(deal)
         side, _from_stage = _take(deal, "mandate_broker", user=user)
-        if deal.broker_id is not None and deal.broker_mandate not in _own_sides(deal, user):
+        if deal.broker_id is not None and deal.broker_mandate not in deal.own_sides(user):
             raise Conflict(_("The other party's broker is already on this deal."), code="broker_exists")
         deal.broker = broker
         deal.broker_mandate = side
