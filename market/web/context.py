@@ -3,7 +3,10 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from market.accounts.permissions import can_list_supply, can_post_demand
 from market.web.access import viewer
 from services.notify.selectors import unread_count
 
@@ -11,8 +14,14 @@ from services.notify.selectors import unread_count
 def navigation(user: Any) -> list[tuple[str, str]]:
     """(label, url) of the pages this user works in, beyond the public ones."""
     if not (user and user.is_authenticated):
-        return []
+        return [(_("Auctions"), reverse("web:auctions"))]
     items: list[tuple[str, str]] = []
+    # web-demand: an enterprise's demands, both sides' offers, the auction room (everyone)
+    if can_post_demand(user):
+        items.append((_("My demands"), reverse("web:my-demands")))
+    if can_post_demand(user) or can_list_supply(user):
+        items.append((_("My offers"), reverse("web:my-offers")))
+    items.append((_("Auctions"), reverse("web:auctions")))
     return items
 
 
