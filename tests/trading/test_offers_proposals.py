@@ -80,6 +80,35 @@ def test_offers_only_on_negotiable_published_listings_from_enterprises(cast, api
     assert _offer(api, cast.ent_member, open_patent, amount="0", kind="patent").status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("kind", "fields", "takes"),
+    [
+        ("patent", {"price": None}, True),
+        ("patent", {"price": Decimal("100000")}, False),
+        ("achievement", {"pricing_method": "negotiated"}, True),
+        ("achievement", {"pricing_method": "open_to_offers"}, True),
+        ("achievement", {"pricing_method": "listing"}, False),
+        ("achievement", {"pricing_method": "auction"}, False),
+    ],
+)
+def test_which_listings_take_offers_is_what_offer_make_enforces(cast, kind, fields, takes):
+    """Pages ask `listing_takes_offers` before offering the form; `offer_make` refuses exactly the rest."""
+    listing = getattr(factories, kind)(cast.university, **fields)
+    assert offers.listing_takes_offers(listing) is takes
+    try:
+        offers.offer_make(
+            user=cast.ent_member,
+            listing_kind=kind,
+            listing_id=listing.pk,
+            amount=Decimal("1000"),
+            transaction_mode="transfer",
+        )
+    except Conflict as refused:
+        assert not takes and refused.code == "not_negotiable"
+    else:
+        assert takes
+
+
 def test_decline_records_a_structured_reason_owners_can_count(cast, api, achievement):
     offer = offers.offer_make(
         user=cast.ent_member,

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from market.accounts.models import User
 from market.accounts.permissions import belongs_to, can_post_demand
 from market.catalog.models import (
+    Achievement,
     Patent,
     PricingMethod,
 )
@@ -38,6 +39,13 @@ from market.trading.services.deals import deal_open
 
 #: pricing methods of achievements that take offers; patents take offers when they have no asking price (面议)
 NEGOTIABLE = frozenset({PricingMethod.NEGOTIATED, PricingMethod.OPEN_TO_OFFERS})
+
+
+def listing_takes_offers(listing: Patent | Achievement) -> bool:
+    """Whether buyers negotiate this listing's price: an achievement priced "negotiated" or "open to offers",
+    or a patent without an asking price (面议). A page asks this before it offers the form; `offer_make`
+    refuses the rest."""
+    return listing.price is None if isinstance(listing, Patent) else listing.pricing_method in NEGOTIABLE
 
 
 def _offer_side(offer: Offer, user: User) -> str:
@@ -74,10 +82,7 @@ def offer_make(
         raise Forbidden(_("Only members of approved enterprises make offers."))
     buyer_id = acting_org_id(user)
     listing = published_listing(listing_kind, listing_id)
-    negotiable = (
-        listing.price is None if isinstance(listing, Patent) else listing.pricing_method in NEGOTIABLE
-    )
-    if not negotiable:
+    if not listing_takes_offers(listing):
         raise Conflict(
             _("This listing has a fixed price or is auctioned; it takes no offers."), code="not_negotiable"
         )
