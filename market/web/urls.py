@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from market.web.views import account, auctions, dashboard, deals, demand, offers, public, review, supply
+from market.web.views import (
+    account,
+    auctions,
+    dashboard,
+    deals,
+    demand,
+    inbox,
+    offers,
+    public,
+    review,
+    supply,
+)
 
 app_name = "web"
 
@@ -95,4 +106,25 @@ urlpatterns = [
     path("my/offers/<int:pk>/counter/", offers.offer_counter, name="offer-counter"),
     path("my/offers/<int:pk>/accept/", offers.offer_accept, name="offer-accept"),
     path("my/offers/<int:pk>/decline/", offers.offer_decline, name="offer-decline"),
+
+
+    # the signed-in user's notifications: inbox, subscriptions and saved searches, delivery settings
+    path("notifications/", inbox.inbox, name="inbox"),
+    path("notifications/unread/", inbox.unread_link, name="inbox-unread"),
+    path("notifications/<int:pk>/read/", inbox.notification_read, name="notification-read"),
+    path("notifications/read-all/", inbox.notifications_read_all, name="notifications-read-all"),
+    path("notifications/subscriptions/", inbox.subscriptions, name="subscriptions"),
+    path("notifications/subscriptions/<int:pk>/", inbox.subscription_change, name="subscription-change"),
+    path(
+        "notifications/subscriptions/<int:pk>/active/",
+        inbox.subscription_activate,
+        name="subscription-active",
+    ),
+    path(
+        "notifications/subscriptions/<int:pk>/delete/", inbox.subscription_delete, name="subscription-delete"
+    ),
+    path("notifications/settings/", inbox.delivery_settings, name="notification-settings"),
+    path("notifications/settings/preference/", inbox.preference_change, name="notification-preference"),
+    path("notifications/settings/webhook/", inbox.webhook_change, name="notification-webhook"),
+    path("notifications/settings/webhook/delete/", inbox.webhook_delete, name="notification-webhook-delete"),
 ]

@@ -8,7 +8,7 @@ from django.db.models import Model, QuerySet
 from market.accounts.models import User
 from market.accounts.selectors import organization_list
 from market.catalog.selectors import achievement_list, demand_list, expert_list, patent_list
-from services.notify.models import Channel, Notification, Subscription
+from services.notify.models import Channel, Notification, Subscription, WebhookEndpoint
 
 #: listing kind -> the selector of its list and detail endpoints (what a given user may read)
 LISTING_SELECTORS: dict[str, Callable[..., QuerySet]] = {
@@ -52,3 +52,8 @@ def deliveries_of(user: User) -> QuerySet[Notification]:
     return (
         Notification.objects.filter(user=user).exclude(channel=Channel.IN_APP).prefetch_related("attempt_log")
     )
+
+
+def webhook_endpoint_of(user: User) -> WebhookEndpoint | None:
+    """The user's webhook endpoint, or None when they never set one."""
+    return WebhookEndpoint.objects.filter(user=user).first()
