@@ -48,8 +48,6 @@ urlpatterns = [
     path("review/<str:kind>/<int:pk>/", review.item, name="review-item"),
     path("review/<str:kind>/<int:pk>/approve/", review.approve, name="review-approve"),
     path("review/<str:kind>/<int:pk>/reject/", review.reject, name="review-reject"),
-
-
     # deal room (parties, broker, registrar) and the bureau's dashboard
     path("deals/", deals.deal_list, name="deals"),
     path("deals/registrations/", deals.registration_queue, name="registrations"),
@@ -79,8 +77,6 @@ urlpatterns = [
     ),
     path("deals/<int:pk>/documents/", deals.deal_act, {"action": "document"}, name="deal-document"),
     path("stats/", dashboard.dashboard, name="dashboard"),
-
-
     # enterprise: demands and the proposals received, auctions, offers (web-demand)
     path("my/demands/", demand.my_demands, name="my-demands"),
     path("my/demands/new/", demand.demand_create, name="demand-create"),
@@ -106,8 +102,6 @@ urlpatterns = [
     path("my/offers/<int:pk>/counter/", offers.offer_counter, name="offer-counter"),
     path("my/offers/<int:pk>/accept/", offers.offer_accept, name="offer-accept"),
     path("my/offers/<int:pk>/decline/", offers.offer_decline, name="offer-decline"),
-
-
     # the signed-in user's notifications: inbox, subscriptions and saved searches, delivery settings
     path("notifications/", inbox.inbox, name="inbox"),
     path("notifications/unread/", inbox.unread_link, name="inbox-unread"),
