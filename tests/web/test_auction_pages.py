@@ -44,7 +44,7 @@ def _bid(page, amount: str | None = None) -> None:
 def test_two_enterprises_sign_up_and_bid_and_see_each_others_bids_live(visit, cast, auction) -> None:
     first, second = visit(cast.ent_member), visit(cast.ent2_member)
     page = first.open("/")
-    page.get_by_role("link", name="竞价拍卖").first.click()
+    page.get_by_role("link", name="拍卖").first.click()
     page.get_by_role("link", name=auction.title).click()
     assert page.locator("#current-price").inner_text() == "尚无出价"
     assert page.locator("#minimum-next-bid").inner_text() == "¥100000.00"

@@ -136,7 +136,7 @@ def test_subscriptions_are_listed_changed_paused_and_deleted(visit, cast, settin
 
     card.get_by_label("电子邮件").check()
     card.get_by_label("频率").select_option("digest")
-    card.get_by_role("button", name="保存更改").click()
+    card.get_by_role("button", name="保存修改").click()
     page.wait_for_url("**/notifications/subscriptions/")
     assert "订阅已更改" in page.locator(".messages").inner_text()
     saved.refresh_from_db()
@@ -145,7 +145,7 @@ def test_subscriptions_are_listed_changed_paused_and_deleted(visit, cast, settin
     card = page.locator(f"section[aria-labelledby=subscription-{saved.pk}]")
     card.get_by_label("站内信").uncheck()
     card.get_by_label("电子邮件").uncheck()
-    card.get_by_role("button", name="保存更改").click()
+    card.get_by_role("button", name="保存修改").click()
     error = page.locator(f"section[aria-labelledby=subscription-{saved.pk}] .errorlist")
     assert "该字段是必填项" in error.inner_text()
     visitor.check("notifications-subscriptions-error", status=400)
