@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "market.web.middleware.ApplicationErrorPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # last: turns a sign-in refused for a locked account into the lockout answer
     "axes.middleware.AxesMiddleware",

@@ -9,6 +9,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from market.catalog.models import ListingStatus
+from market.localdev.embedded import free_port
 from services.notify.models import Subscription
 from tests import factories
 from tests.web.conftest import search_index
@@ -213,3 +214,13 @@ def test_a_search_the_subscription_cannot_keep_says_why(visit, cast, patents) ->
     assert not Subscription.objects.exists()
     refused = Client().post("/search/save/?q=x", {"channels": ["in_app"], "frequency": "instant"})
     assert refused.status_code == 302 and refused["Location"].startswith("/sign-in/")
+
+
+def test_a_search_engine_that_is_away_is_a_503_page_and_typing_goes_on(client, cast, settings) -> None:
+    settings.ELASTICSEARCH_URL = f"http://127.0.0.1:{free_port()}"
+    response = client.get("/search/?q=锂电池")
+    assert response.status_code == 503
+    assert "搜索服务暂时不可用" in response.content.decode()
+    assert client.get("/search/suggest/?q=锂电", headers={"HX-Request": "true"}).status_code == 200
+    response = client.get("/similar/patent/1/", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "搜索服务暂时不可用" in response.content.decode()

@@ -154,7 +154,10 @@ def suggest(request: HttpRequest) -> HttpResponse:
     """Search-as-you-type: the titles that continue what the box holds, as a list the box shows under it."""
     serializer = _SuggestParams(data=request.GET)
     prefix = serializer.validated_data["q"].strip() if serializer.is_valid() else ""
-    suggestions = search.suggest_run(prefix, 8) if prefix else []
+    try:
+        suggestions = search.suggest_run(prefix, 8) if prefix else []
+    except search.SearchUnavailable:
+        suggestions = []  # typing goes on; the search itself says the engine is away
     return render(request, "web/partials/suggestions.html", {"suggestions": suggestions})
 
 
