@@ -47,7 +47,7 @@ def test_two_enterprises_sign_up_and_bid_and_see_each_others_bids_live(visit, ca
     page.get_by_role("link", name="拍卖").first.click()
     page.get_by_role("link", name=auction.title).click()
     assert page.locator("#current-price").inner_text() == "尚无出价"
-    assert page.locator("#minimum-next-bid").inner_text() == "¥100000.00"
+    assert page.locator("#minimum-next-bid").inner_text() == "¥100,000"
     first.check("auction")
     page.get_by_role("button", name="报名竞买").click()
     assert "报名成功，您可以出价了。" in page.locator(".messages").inner_text()
@@ -56,12 +56,12 @@ def test_two_enterprises_sign_up_and_bid_and_see_each_others_bids_live(visit, ca
     assert other.get_by_label("您的出价（元）").input_value() == "100000.00"
 
     _bid(page)  # the minimum the form offers
-    assert "您的出价 ¥100000.00 目前最高。" in page.locator(".messages").inner_text()
+    assert "您的出价 ¥100,000 目前最高。" in page.locator(".messages").inner_text()
     assert page.locator("#leading-mine").is_visible()
     first.check("auction-leading")
     # the other bidder's page follows without a reload
-    expect(other.locator("#current-price")).to_have_text("¥100000.00", timeout=LIVE)
-    expect(other.locator("#minimum-next-bid")).to_have_text("¥101000.00", timeout=LIVE)
+    expect(other.locator("#current-price")).to_have_text("¥100,000", timeout=LIVE)
+    expect(other.locator("#minimum-next-bid")).to_have_text("¥101,000", timeout=LIVE)
     history = other.locator("#bid-history tbody tr").first.inner_text()
     assert "1 号" in history and "杭***司" in history and "杭州星辰储能科技有限公司" not in other.content()
 
@@ -71,7 +71,7 @@ def test_two_enterprises_sign_up_and_bid_and_see_each_others_bids_live(visit, ca
     assert other.get_by_label("您的出价（元）").get_attribute("aria-invalid") == "true"
     second.check("auction-bid-too-low")
     _bid(other, "105000")
-    expect(page.locator("#current-price")).to_have_text("¥105000.00", timeout=LIVE)
+    expect(page.locator("#current-price")).to_have_text("¥105,000", timeout=LIVE)
     expect(page.locator("#bid-count")).to_have_text("2", timeout=LIVE)
     assert Auction.objects.get(pk=auction.pk).current_price == Decimal("105000.00")
 
@@ -128,7 +128,7 @@ def test_after_the_close_the_winner_sees_the_deal_and_the_other_bidder_does_not(
     # the polled partial brings the result and the deal, without a reload
     expect(page.locator("#deal-link")).to_be_visible(timeout=LIVE)
     assert page.locator("#deal-link").get_attribute("href") == f"/deals/{deal.pk}/"
-    assert "以 ¥120000.00 成交。" in page.locator("#auction-result").inner_text()
+    assert "以 ¥120,000 成交。" in page.locator("#auction-result").inner_text()
     winner.check("auction-won")
     expect(other.locator("#auction-result")).to_be_visible(timeout=LIVE)
     assert other.locator("#deal-link").count() == 0
@@ -138,9 +138,9 @@ def test_the_owner_confirms_a_deposit_before_the_bidder_may_bid(visit, cast, pat
     auction = open_auction(cast.uni_member, patent, deposit_amount=Decimal("20000"))
     bidder = visit(cast.ent_member)
     page = bidder.open(f"/auctions/{auction.pk}/")
-    assert "须缴纳保证金 ¥20000.00" in page.content()
+    assert "须缴纳保证金 ¥20,000" in page.content()
     page.get_by_role("button", name="报名竞买").click()
-    assert "等待所有方确认您缴纳的保证金 ¥20000.00。" in page.content()
+    assert "等待挂牌方确认您缴纳的保证金 ¥20,000。" in page.content()
     assert page.get_by_label("您的出价（元）").count() == 0
     bidder.check("auction-deposit-pending")
 

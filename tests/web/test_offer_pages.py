@@ -28,10 +28,10 @@ def test_make_counter_and_accept_an_offer(visit, cast, patent, engine) -> None:
     assert f"listing_id={patent.pk}" in page.url
     buyer.check("offer-make")
     page.get_by_label("报价金额（元）").fill("200000")
-    page.get_by_label("给所有方的留言").fill("希望独占许可。")
+    page.get_by_label("给挂牌方的留言").fill("希望独占许可。")
     page.get_by_role("button", name="发送报价").click()
     page.wait_for_url("**/my/offers/*/")
-    assert page.locator("#offer-amount").inner_text() == "¥200000.00"
+    assert page.locator("#offer-amount").inner_text() == "¥200,000"
     assert page.locator("#offer-turn").inner_text() == "轮到对方"
     buyer.check("offer-buyer-waiting")
 
@@ -45,14 +45,14 @@ def test_make_counter_and_accept_an_offer(visit, cast, patent, engine) -> None:
     owner.check("offer-owner")
     owners_page.get_by_label("您的还价（元）").fill("260000")
     owners_page.get_by_role("button", name="发送还价").click()
-    assert owners_page.locator("#offer-amount").inner_text() == "¥260000.00"
+    assert owners_page.locator("#offer-amount").inner_text() == "¥260,000"
     assert owners_page.locator("#offer-turn").inner_text() == "轮到对方"
 
     page.reload()
     rounds = [item.inner_text() for item in page.locator("ol.rounds li").all()]
     assert len(rounds) == 2
-    assert rounds[0].startswith("买方 ¥200000.00") and "希望独占许可。" in rounds[0]
-    assert rounds[1].startswith("所属机构 ¥260000.00")
+    assert rounds[0].startswith("买方 ¥200,000") and "希望独占许可。" in rounds[0]
+    assert rounds[1].startswith("所属机构 ¥260,000")
     page.get_by_role("button", name="接受报价").click()
     assert page.locator("#offer-status").inner_text() == "已接受"
     deal = Deal.objects.get(offer__patent=patent)

@@ -133,7 +133,7 @@ def test_an_achievement_with_its_nda_signers_offers_proposals_and_an_auction(cas
     listings = page.locator("main").inner_text()
     for expected in (
         "高镍正极包覆技术",
-        "¥420000.00",
+        "¥420,000",
         "储能电池热失控预警",
         "基于阻抗谱的早期预警",
         "ent_member",
@@ -177,7 +177,7 @@ def test_an_achievement_with_its_nda_signers_offers_proposals_and_an_auction(cas
         Decimal("500000"),
         Decimal("20000"),
     )
-    assert "¥300000.00" in page.locator("main").inner_text()
+    assert "¥300,000" in page.locator("main").inner_text()
     assert page.get_by_role("link", name="发起拍卖").count() == 0  # the auction reserves the listing
 
 

@@ -23,6 +23,7 @@ from market.accounts.permissions import belongs_to, can_post_demand
 from market.trading import selectors as trading
 from market.trading.models import MONEY, Auction, AuctionRegistration, AuctionStatus, Bid
 from market.trading.services import auctions
+from market.web.templatetags.web import money
 from market.web.access import login_required, signed_in_user, viewer
 from market.web.forms import form_attempt
 
@@ -170,7 +171,7 @@ def bid_place(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if bid is not None:
             messages.success(
-                request, gettext("Your bid of ¥%(amount)s is the highest.") % {"amount": bid.amount}
+                request, gettext("Your bid of %(amount)s is the highest.") % {"amount": money(bid.amount)}
             )
             return redirect("web:auction", pk=auction.pk)
     return _render_page(request, _auction(pk), bid_form=form)
