@@ -1,14 +1,14 @@
 """揭榜 in a real browser: a university's member proposes a solution on the demand page (the API's input
 serializer and the service decide what is refused, beside the fields), the enterprise finds it under its
 demand, the university under its proposals; anonymous readers are asked to sign in, enterprises are offered
-nothing."""
+nothing. And the achievement page's "make an offer", as the patent page has it."""
 
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 
-from market.trading.models import Proposal, ProposalStatus
+from market.trading.models import Offer, Proposal, ProposalStatus
 from tests import factories
 from tests.web.conftest import search_index
 
@@ -123,3 +123,30 @@ def test_a_decided_proposal_links_to_its_deal_not_to_the_closed_demand(visit, ca
     assert row.get_by_role("link", name=demand.title).count() == 0  # closed: its page is no longer public
     assert row.get_by_role("link", name="查看交易").get_attribute("href") == f"/deals/{proposal.deal.pk}/"
 
+
+def test_an_enterprise_makes_an_offer_from_the_achievement_page(visit, cast, engine) -> None:
+    achievement = factories.achievement(
+        cast.university, name="钠离子电池正极材料", pricing_method="open_to_offers"
+    )
+    fixed = factories.achievement(cast.university, name="固定价格成果", pricing_method="listing")
+    search_index(achievement, fixed)
+    buyer = visit(cast.ent_member)
+    page = buyer.open(f"/achievements/{fixed.pk}/")
+    assert page.locator(".offer-box").count() == 0
+    page = buyer.open(f"/achievements/{achievement.pk}/")
+    buyer.check("achievement-offer-box")
+    page.locator(".offer-box").get_by_role("link", name="提出报价").click()
+    assert "listing_kind=achievement" in page.url and f"listing_id={achievement.pk}" in page.url
+    assert page.get_by_role("link", name=achievement.name).get_attribute("href") == (
+        f"/achievements/{achievement.pk}/"
+    )
+    buyer.check("offer-make-achievement")
+    page.get_by_label("报价金额（元）").fill("180000")
+    page.get_by_role("button", name="发送报价").click()
+    page.wait_for_url("**/my/offers/*/")
+    offer = Offer.objects.get()
+    assert offer.achievement_id == achievement.pk and offer.amount == Decimal("180000")
+
+    # the owner's own members and anonymous readers are offered nothing
+    for visitor in (visit(cast.uni_member), visit()):
+        assert visitor.open(f"/achievements/{achievement.pk}/").locator(".offer-box").count() == 0
