@@ -1,9 +1,11 @@
 """Forms of the web pages, and how a service's refusal reaches the form: each message beside its field."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django import forms
+from django.http import QueryDict
+from rest_framework import serializers as drf
 
 from market.common.errors import ApplicationError
 
@@ -24,3 +26,28 @@ def form_attempt(form: forms.Form, call: Callable[[], ResultT]) -> ResultT | Non
             for message in listed:
                 form.add_error(name if name in form.fields else None, str(message))
         return None
+
+
+class ApiInputForm(forms.Form):
+    """A form whose input the API's input serializer for the same step validates, so the page refuses exactly
+    what the API refuses; its messages land beside the fields. `cleaned_data` is the serializer's data."""
+
+    serializer_class: type[drf.Serializer] = drf.Serializer
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        if self.errors:
+            return self.cleaned_data
+        data = QueryDict(mutable=True)
+        for name in self.fields:
+            key = self.add_prefix(name)
+            if key in self.data:
+                data[name] = self.data[key]
+        serializer = self.serializer_class(data=data)
+        if not serializer.is_valid():
+            for name, errors in serializer.errors.items():
+                for error in errors:
+                    self.add_error(name if name in self.fields else None, str(error))
+            return self.cleaned_data
+        self.cleaned_data = dict(serializer.validated_data)
+        return self.cleaned_data

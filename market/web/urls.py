@@ -28,6 +28,7 @@ urlpatterns = [
     path("achievements/<int:pk>/", public.achievement_detail, name="achievement"),
     path("achievements/<int:pk>/nda/", public.achievement_accept_nda, name="achievement-nda"),
     path("demands/<int:pk>/", public.demand_detail, name="demand"),
+    path("demands/<int:pk>/proposals/", public.proposal_submit, name="demand-propose"),
     path("experts/<int:pk>/", public.expert_detail, name="expert"),
     path("notices/", public.notices, name="notices"),
     path("notices/<int:pk>/objection/", public.objection_lodge, name="objection"),

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from market.accounts.models import OrganizationType
 from market.catalog.models import AchievementStage, IpForm, LegalStatus, PatentType, TransferMode
@@ -20,7 +21,8 @@ KIND_LABELS = {
 FACET_LABELS = {
     "type": _("Kind"),
     "field": _("Technical field"),
-    "owner_type": _("Owner"),
+    # its own context: the plain "Owner" is the owner side of a negotiation (`OfferSide.OWNER`)
+    "owner_type": pgettext_lazy("search facet", "Owner"),
     "patent_type": _("Patent type"),
     "legal_status": _("Legal status"),
     "stage": _("Stage"),

@@ -11,11 +11,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
-from rest_framework import serializers as drf
 
 from market.accounts.models import User
 from market.accounts.permissions import is_registrar, is_reviewer
@@ -33,7 +32,7 @@ from market.trading.models import (
 )
 from market.trading.services import deals
 from market.web.access import login_required, signed_in_user
-from market.web.forms import form_attempt
+from market.web.forms import ApiInputForm, form_attempt
 
 #: deals per page of the list and of the registration queue
 PAGE_SIZE = 20
@@ -82,31 +81,6 @@ SOURCE_LABELS = {
 
 
 # ---- forms: rendered by Django, validated by the API's own input serializers ----------------------------
-
-
-class ApiInputForm(forms.Form):
-    """A form whose input the API's input serializer for the same step validates, so the page refuses exactly
-    what the API refuses; its messages land beside the fields. `cleaned_data` is the serializer's data."""
-
-    serializer_class: type[drf.Serializer] = drf.Serializer
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        if self.errors:
-            return self.cleaned_data
-        data = QueryDict(mutable=True)
-        for name in self.fields:
-            key = self.add_prefix(name)
-            if key in self.data:
-                data[name] = self.data[key]
-        serializer = self.serializer_class(data=data)
-        if not serializer.is_valid():
-            for name, errors in serializer.errors.items():
-                for error in errors:
-                    self.add_error(name if name in self.fields else None, str(error))
-            return self.cleaned_data
-        self.cleaned_data = dict(serializer.validated_data)
-        return self.cleaned_data
 
 
 def _money_field(label: Any, *, required: bool = True) -> forms.DecimalField:

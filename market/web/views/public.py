@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,14 +15,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework import serializers
 
+from market.accounts.permissions import can_list_supply
 from market.catalog import selectors as catalog
 from market.catalog import services as catalog_services
-from market.catalog.models import Listing, ListingStatus
+from market.catalog.models import Demand, Listing, ListingStatus
 from market.trading import selectors as trading
-from market.trading.models import Deal
-from market.trading.services import deals
+from market.trading.models import Deal, TransactionMode
+from market.trading.serializers import ProposalInputSerializer
+from market.trading.services import deals, proposals
 from market.web.access import login_required, signed_in_user, viewer
-from market.web.forms import form_attempt
+from market.web.forms import ApiInputForm, form_attempt
 from market.web.models import ViewedKind
 from market.web.selectors import most_viewed
 from market.web.services import listing_view_record
@@ -208,13 +211,81 @@ def achievement_accept_nda(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:achievement", pk=achievement.pk)
 
 
+class ProposalForm(ApiInputForm):
+    """A proposal (揭榜) to a demand, validated by the API's own input serializer."""
+
+    serializer_class = ProposalInputSerializer
+    summary = forms.CharField(label=_("Proposal summary"), max_length=300)
+    approach = forms.CharField(
+        label=_("Your approach"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("How your team would solve it: method, results so far, schedule."),
+    )
+    amount = forms.DecimalField(label=_("Quoted amount (yuan)"), max_digits=14, decimal_places=2)
+    transaction_mode = forms.ChoiceField(label=_("Transaction mode"), choices=TransactionMode.choices)
+
+
+def _demand_page(
+    request: HttpRequest, demand: Demand, *, form: ProposalForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The demand, and what this reader may do about it: a university's or institute's member proposes a
+    solution (or sees the proposal their organization already made), an anonymous reader is asked to sign
+    in; everyone else only reads."""
+    user = viewer(request)
+    owner_shown = not demand.is_anonymous or catalog.demand_owner_visible(owner_id=demand.owner_id, user=user)
+    proposes = user is not None and can_list_supply(user)
+    own_proposal = (
+        trading.proposal_list(user=user).filter(demand=demand, proposer_id=user.organization_id).first()
+        if user is not None and proposes
+        else None
+    )
+    open_to_proposals = proposes and own_proposal is None and demand.status == ListingStatus.PUBLISHED
+    if form is not None and not open_to_proposals:
+        # a colleague proposed meanwhile, or the demand closed: the form is no longer on the page, so say why
+        # up top
+        for error in form.non_field_errors():
+            messages.error(request, str(error))
+        form = None
+    elif open_to_proposals and form is None:
+        form = ProposalForm(initial={"transaction_mode": TransactionMode.TRANSFER})
+    context = {
+        "demand": demand,
+        "owner_shown": owner_shown,
+        "proposal_form": form,
+        "own_proposal": own_proposal,
+    }
+    return render(request, "web/public/demand.html", context, status=status)
+
+
 @require_GET
 def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = viewer(request)
-    demand = get_object_or_404(catalog.demand_list(user=user), pk=pk)
+    demand = get_object_or_404(catalog.demand_list(user=viewer(request)), pk=pk)
     _read(ViewedKind.DEMAND, demand)
-    owner_shown = not demand.is_anonymous or catalog.demand_owner_visible(owner_id=demand.owner_id, user=user)
-    return render(request, "web/public/demand.html", {"demand": demand, "owner_shown": owner_shown})
+    return _demand_page(request, demand)
+
+
+@require_POST
+@login_required
+def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Propose a solution to the demand (揭榜, as `POST /api/v1/demands/<id>/proposals/`): the service says
+    who may and when; its refusal shows on the form."""
+    user = signed_in_user(request)
+    if not can_list_supply(user):
+        raise PermissionDenied(
+            gettext("Only members of approved universities and institutes propose solutions.")
+        )
+    demand = get_object_or_404(catalog.demand_list(user=user), pk=pk)
+    form = ProposalForm(request.POST)
+    if form.is_valid() and (
+        form_attempt(form, lambda: proposals.proposal_submit(demand=demand, user=user, **form.cleaned_data))
+        is not None
+    ):
+        messages.success(
+            request, gettext("Your proposal was sent: the enterprise will review it and tell you.")
+        )
+        return redirect("web:demand", pk=demand.pk)
+    return _demand_page(request, demand, form=form, status=400)
 
 
 @require_GET
