@@ -23,9 +23,9 @@ from market.accounts.permissions import belongs_to, can_post_demand
 from market.trading import selectors as trading
 from market.trading.models import MONEY, Auction, AuctionRegistration, AuctionStatus, Bid
 from market.trading.services import auctions
-from market.web.templatetags.web import money
 from market.web.access import login_required, signed_in_user, viewer
 from market.web.forms import form_attempt
+from market.web.templatetags.web import money
 
 #: how many bids the auction page lists, newest first
 HISTORY_SIZE = 20

@@ -28,6 +28,7 @@ from market.common.errors import ApplicationError
 from market.web.access import login_required, signed_in_user
 from market.web.forms import form_attempt
 from market.web.supply_forms import ReasonForm
+from market.web.views.demand import DEMAND_FIELDS
 
 #: how many items of each kind the queue page shows (the oldest: reviewers work in arrival order)
 QUEUE_PAGE = 50
@@ -120,17 +121,7 @@ KINDS: dict[str, Kind] = {
         gettext_lazy("Technical demands"),
         Demand,
         catalog.demand_list,
-        (
-            "description",
-            "field",
-            "ipc_hints",
-            "budget_min",
-            "budget_max",
-            "deadline",
-            "collaboration_mode",
-            "urgency",
-            "is_anonymous",
-        ),
+        tuple(name for name in DEMAND_FIELDS if name != "title"),
     ),
     "orgs": Kind(
         label=gettext_lazy("Organizations"),
