@@ -2,7 +2,7 @@
 in with the demo password: a university member lists a patent, the administrator rejects it with a reason,
 the member fixes it and it is approved; an enterprise engineer finds it by search, saves the search, signs
 up for its auction, bids and wins, and sees the deal; the broker takes the deal to contract registration;
-the administrator registers it, finds it on the dashboard and exports it.
+the county's registrar registers it; the administrator finds it on the dashboard and exports it.
 
 The search index and the statistics are fed from the outbox in-process (`search_catch_up`,
 `stats_catch_up`), and the auction's end is the timer's `auction_close`: what the consumers and Celery do
@@ -158,12 +158,14 @@ def test_a_patent_goes_from_listing_to_a_registered_contract_on_the_dashboard(vi
     deal.refresh_from_db()
     assert deal.registration_status == RegistrationStatus.SUBMITTED
 
-    # the administrator registers the contract, sees the deal on the dashboard and exports it
-    queue = admin.open("/deals/registrations/")
-    queue.locator(f"#id_approve-{deal.pk}-registration_number").fill("3301062026000042")
+    # the county's registrar registers the contract
+    registrar = sign_in(visit, "gov_registrar")
+    queue = registrar.open("/deals/registrations/")
+    queue.locator(f"#id_approve-{deal.pk}-registration_number").fill("3301272026000042")
     post(queue, f"/deals/{deal.pk}/registration/approve/")
     deal.refresh_from_db()
     assert deal.stage == DealStage.CONTRACT_REGISTERED
+    # the administrator sees the deal on the dashboard and exports it
     stats_catch_up()
     year = timezone.localdate().year
     dashboard = admin.open(f"/stats/?from={year}-01-01&to={year}-12-31&period=month&group_by=source")
@@ -173,5 +175,5 @@ def test_a_patent_goes_from_listing_to_a_registered_contract_on_the_dashboard(vi
         dashboard.locator("a[href*='/api/v1/stats/deals.csv']").first.click()
     with open(download_info.value.path(), encoding="utf-8-sig") as handle:
         exported = handle.read()
-    assert "3301062026000042" in exported
+    assert "3301272026000042" in exported
     assert any(TITLE in row or deal.title in row for row in map(",".join, csv.reader(io.StringIO(exported))))
