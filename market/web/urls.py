@@ -77,6 +77,9 @@ urlpatterns = [
         name="deal-milestone-waive",
     ),
     path("deals/<int:pk>/documents/", deals.deal_act, {"action": "document"}, name="deal-document"),
+    path(
+        "deals/<int:pk>/objections/<int:objection_id>/rule/", deals.objection_rule, name="deal-objection-rule"
+    ),
     path("stats/", dashboard.dashboard, name="dashboard"),
     # enterprise: demands and the proposals received, auctions, offers (web-demand)
     path("my/demands/", demand.my_demands, name="my-demands"),

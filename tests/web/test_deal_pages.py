@@ -186,3 +186,42 @@ def test_a_deal_under_public_notice_shows_its_objections(visit, cast) -> None:
     assert "该成果的权属存在争议。" in page.locator(".objections").inner_text()
     assert page.locator("form[action$='/sign/']").count() == 0
     visitor.check("deal-room-notice")
+
+
+def test_the_administrator_rules_on_an_objection_in_the_deal_room(visit, cast) -> None:
+    deal = noticed_deal(cast.uni_member, cast.ent_member)
+    kept = deals.objection_lodge(deal=deal, user=cast.ent2_member, text="报价低于评估价。")
+    upheld = deals.objection_lodge(deal=deal, user=cast.ent2_member, text="该成果的权属存在争议。")
+    party = visit(cast.ent_member)
+    assert party.open(f"/deals/{deal.pk}/").locator(".objections form").count() == 0  # parties do not rule
+
+    admin = visit(cast.platform_admin)
+    page = admin.open(f"/deals/{deal.pk}/")
+    assert page.locator(".objections form").count() == 2
+    admin.check("deal-room-objections")
+    first = page.locator(f"form[action$='/objections/{kept.pk}/rule/']")
+    first.get_by_label("驳回异议：交易继续").check()
+    first.get_by_label("理由").fill("评估价仅供参考。")
+    _post(page, f"/objections/{kept.pk}/rule/")
+    deal.refresh_from_db()
+    assert deal.stage == DealStage.NEGOTIATING
+    second = page.locator(f"form[action$='/objections/{upheld.pk}/rule/']")
+    second.get_by_label("支持异议：取消交易").check()
+    _post(page, f"/objections/{upheld.pk}/rule/")
+    deal.refresh_from_db()
+    assert deal.stage == DealStage.CANCELLED
+    assert "评估价仅供参考。" in page.locator(".objections").inner_text()
+    assert page.locator(".objections form").count() == 0
+
+    # the service refuses a ruling from anyone else, whatever the page shows
+    client = Client()
+    client.force_login(cast.gov_member)
+    other = noticed_deal(cast.uni_member, cast.ent2_member)
+    objection = deals.objection_lodge(deal=other, user=cast.ent_member, text="异议")
+    response = client.post(
+        f"/deals/{other.pk}/objections/{objection.pk}/rule/",
+        {f"ruling-{objection.pk}-upheld": "true"},
+    )
+    assert response.status_code == 400
+    objection.refresh_from_db()
+    assert objection.status == "open"

@@ -149,6 +149,7 @@ def test_every_action_takes_only_a_signed_in_post(cast, objects) -> None:
     ]
     assert len(actions) > 30
     identifiers = {"pk": objects.deal.pk, "kind": "patents", "milestone_id": 1, "registration_id": 1}
+    identifiers |= {"objection_id": 1}
     identifiers |= {"action": "submit"}
     anonymous = Client()
     for pattern in actions:

@@ -27,7 +27,9 @@ from market.trading.models import (
     Deal,
     DealAudit,
     DealMilestone,
+    DealObjection,
     DealStage,
+    ObjectionStatus,
     RegistrationStatus,
 )
 from market.trading.services import deals
@@ -140,6 +142,19 @@ class RegistrationForm(ApiInputForm):
         self.fields["technology_transaction_value"].help_text = _(
             "The part of the contract value that counts as technology income; at most the contract value."
         )
+
+
+class RulingForm(ApiInputForm):
+    serializer_class = api.RulingInputSerializer
+    upheld = forms.TypedChoiceField(
+        label=_("Ruling"),
+        choices=[("false", _("Dismiss: the deal goes on")), ("true", _("Uphold: the deal is cancelled"))],
+        coerce=lambda value: value == "true",
+        widget=forms.RadioSelect,
+    )
+    ruling = forms.CharField(
+        label=_("Reasons"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ApproveForm(ApiInputForm):
@@ -397,7 +412,17 @@ def _room(
             "mandate_label": ACTING_AS_LABELS.get(deal.broker_mandate, ""),
             "milestones": milestones,
             "milestones_open": any(row["open"] for row in milestones),
-            "objections": deal.objections.order_by("created_at"),
+            "objections": [
+                {
+                    "objection": objection,
+                    "ruling_form": (
+                        bound.get(f"ruling-{objection.pk}") or RulingForm(prefix=f"ruling-{objection.pk}")
+                    )
+                    if is_reviewer(user) and objection.status == ObjectionStatus.OPEN
+                    else None,
+                }
+                for objection in deal.objections.order_by("created_at")
+            ],
             "sign_form": form("sign"),
             "paid_form": form("paid"),
             "complete_form": form("complete"),
@@ -438,6 +463,23 @@ def deal_act(request: HttpRequest, pk: int, action: str, milestone_id: int | Non
         messages.success(request, step.done)
         if request.POST.get("back") == "registrations":
             return redirect("web:registrations")
+        return redirect("web:deal", pk=deal.pk)
+    fresh, user = _visible_deal(request, pk)
+    return _room(request, fresh, user, bound={form.prefix or "": form}, status=400)
+
+
+@login_required
+@require_POST
+def objection_rule(request: HttpRequest, pk: int, objection_id: int) -> HttpResponse:
+    """A platform administrator rules on an objection from the deal room (upholding it cancels the deal);
+    the service refuses anyone else."""
+    deal, user = _visible_deal(request, pk)
+    objection = get_object_or_404(DealObjection, pk=objection_id, deal=deal)
+    form = RulingForm(request.POST, prefix=f"ruling-{objection.pk}")
+    if form.is_valid() and form_attempt(
+        form, lambda: deals.objection_rule(objection=objection, reviewer=user, **form.cleaned_data)
+    ):
+        messages.success(request, _("The objection is ruled on."))
         return redirect("web:deal", pk=deal.pk)
     fresh, user = _visible_deal(request, pk)
     return _room(request, fresh, user, bound={form.prefix or "": form}, status=400)
