@@ -476,9 +476,14 @@ def objection_rule(request: HttpRequest, pk: int, objection_id: int) -> HttpResp
     deal, user = _visible_deal(request, pk)
     objection = get_object_or_404(DealObjection, pk=objection_id, deal=deal)
     form = RulingForm(request.POST, prefix=f"ruling-{objection.pk}")
-    if form.is_valid() and form_attempt(
-        form, lambda: deals.objection_rule(objection=objection, reviewer=user, **form.cleaned_data)
-    ):
+    ruled = (
+        form_attempt(
+            form, lambda: deals.objection_rule(objection=objection, reviewer=user, **form.cleaned_data)
+        )
+        if form.is_valid()
+        else None
+    )
+    if ruled is not None:
         messages.success(request, _("The objection is ruled on."))
         return redirect("web:deal", pk=deal.pk)
     fresh, user = _visible_deal(request, pk)
