@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 
 from market.accounts.models import OrganizationType
 from market.catalog.models import AchievementStage, IpForm, LegalStatus, PatentType, TransferMode
+from market.common.regions import province_name
 
 register = template.Library()
 
@@ -47,6 +48,8 @@ def facet_label(name: str) -> object:
 
 @register.filter
 def facet_value(value: object, facet: str) -> object:
+    if facet == "region":
+        return region(value)
     return VALUE_LABELS.get(facet, {}).get(str(value), value)
 
 
@@ -77,3 +80,9 @@ def joined(value: object, separator: str = "、") -> str:
     if isinstance(value, list | tuple):
         return separator.join(str(part) for part in value if part not in (None, ""))
     return "" if value is None else str(value)
+
+
+@register.filter
+def region(code: object) -> str:
+    """A region code as a person reads it: a province by its name, a city or county by its code."""
+    return province_name(str(code)) or str(code)
