@@ -166,3 +166,25 @@ def test_sign_out_and_save_search_are_posts_only(cast) -> None:
     assert client.get(reverse("web:sign-out")).status_code == 405
     assert client.get(reverse("web:save-search")).status_code == 405
     assert _answer(Client().post(reverse("web:save-search"), {"q": "锂电池"})) == "in"
+
+
+def test_a_post_without_the_csrf_token_is_refused(cast, objects) -> None:
+    """Every form carries Django's CSRF token; a forged cross-site POST with the victim's session is refused
+    before any view runs."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(cast.ent_member)
+    response = client.post(reverse("web:deal-sign", kwargs={"pk": objects.deal.pk}))
+    assert response.status_code == 403
+    assert objects.deal.audit.count() == 1
+    page = client.get(reverse("web:deal", kwargs={"pk": objects.deal.pk})).content.decode()
+    assert page.count('name="csrfmiddlewaretoken"') >= page.count('method="post"') > 0
+
+
+def test_the_server_error_page_stands_alone(rf) -> None:
+    """The 500 page renders without the request's context (no user, no navigation), in Chinese and English."""
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert "出错了" in body and "Something went wrong on our side" in body
