@@ -12,13 +12,21 @@ from market.common.errors import ApplicationError
 ResultT = TypeVar("ResultT")
 
 
+def refusal_status(form: forms.Form) -> int:
+    """The status of a form re-shown with errors: the service's refusal's, or 400 for input that did not
+    parse."""
+    return int(getattr(form, "refusal_status", 400))
+
+
 def form_attempt(form: forms.Form, call: Callable[[], ResultT]) -> ResultT | None:
     """`call()` (a service), or None with the service's errors added to `form`: a field the form shows gets
     its messages beside it, anything else goes to the top of the form. The service decides; the page only
-    shows what it said."""
+    shows what it said. The refusal's status (403 for a step the user may not take, 409 for a wrong state…)
+    is kept on the form as `refusal_status`, for a page that answers with the API's status."""
     try:
         return call()
     except ApplicationError as error:
+        form.refusal_status = error.status_code  # type: ignore[attr-defined]
         if not error.fields:
             form.add_error(None, str(error.message))
         for name, messages in error.fields.items():

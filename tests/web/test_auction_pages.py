@@ -65,8 +65,10 @@ def test_two_enterprises_sign_up_and_bid_and_see_each_others_bids_live(visit, ca
     history = other.locator("#bid-history tbody tr").first.inner_text()
     assert "1 号" in history and "杭***司" in history and "杭州星辰储能科技有限公司" not in other.content()
 
-    # the form still holds the minimum of when the page was drawn: the service's refusal, beside the field
-    _bid(other)
+    # the bid box follows the new minimum while the bidder has not typed; an amount below it typed by hand
+    # is the service's refusal, beside the field
+    expect(other.get_by_label("您的出价（元）")).to_have_value("101000.00", timeout=LIVE)
+    _bid(other, "100500")
     assert other.locator("#id_amount_error").inner_text() == "不能低于 101000.00。"
     assert other.get_by_label("您的出价（元）").get_attribute("aria-invalid") == "true"
     second.check("auction-bid-too-low")

@@ -34,7 +34,7 @@ from market.trading.models import (
 )
 from market.trading.services import deals
 from market.web.access import login_required, signed_in_user
-from market.web.forms import ApiInputForm, form_attempt
+from market.web.forms import ApiInputForm, form_attempt, refusal_status
 
 #: deals per page of the list and of the registration queue
 PAGE_SIZE = 20
@@ -465,7 +465,7 @@ def deal_act(request: HttpRequest, pk: int, action: str, milestone_id: int | Non
             return redirect("web:registrations")
         return redirect("web:deal", pk=deal.pk)
     fresh, user = _visible_deal(request, pk)
-    return _room(request, fresh, user, bound={form.prefix or "": form}, status=400)
+    return _room(request, fresh, user, bound={form.prefix or "": form}, status=refusal_status(form))
 
 
 @login_required
@@ -487,4 +487,4 @@ def objection_rule(request: HttpRequest, pk: int, objection_id: int) -> HttpResp
         messages.success(request, _("The objection is ruled on."))
         return redirect("web:deal", pk=deal.pk)
     fresh, user = _visible_deal(request, pk)
-    return _room(request, fresh, user, bound={form.prefix or "": form}, status=400)
+    return _room(request, fresh, user, bound={form.prefix or "": form}, status=refusal_status(form))

@@ -1,7 +1,9 @@
-/* The auction room's countdown: every element with `data-ends-at` (an ISO 8601 time) shows the time left,
+/* The auction room's countdown and bid box. The countdown: every element with `data-ends-at` (an ISO 8601 time) shows the time left,
    ticking each second. The end is read from the attribute on every tick, so when htmx swaps in a partial
    whose end a late bid moved (anti-sniping), the countdown follows it without a reload; `htmx:afterSwap`
-   redraws at once instead of waiting for the next tick. No inline script: the CSP allows none. */
+   redraws at once instead of waiting for the next tick. The bid box (`#id_amount`) follows the live next
+   minimum while the bidder has not typed an amount of their own, so the amount it offers is never one the
+   server would refuse as too low. No inline script: the CSP allows none. */
 (function () {
   "use strict";
 
@@ -35,8 +37,25 @@
     }
   }
 
+  function followMinimum() {
+    var minimum = document.querySelector("[data-minimum]");
+    var box = document.getElementById("id_amount");
+    if (!minimum || !box || box.dataset.typed === "true") {
+      return;
+    }
+    box.value = minimum.getAttribute("data-minimum");
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target && event.target.id === "id_amount") {
+      event.target.dataset.typed = "true";
+    }
+  });
   document.addEventListener("DOMContentLoaded", tick);
-  document.addEventListener("htmx:afterSwap", tick);
+  document.addEventListener("htmx:afterSwap", function () {
+    tick();
+    followMinimum();
+  });
   window.setInterval(tick, 1000);
   tick();
 }());
