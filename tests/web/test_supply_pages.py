@@ -241,3 +241,23 @@ def test_another_universitys_member_cannot_change_the_listing(cast) -> None:
         patent.refresh_from_db()
         assert (patent.title, patent.status, patent.version) == before
     assert outsider.get(f"/my/listings/demands/{draft.pk}/").status_code == 404
+
+
+def test_a_university_with_many_listings_pages_them_and_filters_by_status(cast, visit) -> None:
+    for number in range(55):
+        factories.patent(cast.university, title=f"批量专利 {number:02d}")
+    factories.patent(
+        cast.university, title="被驳回的专利", status=ListingStatus.REJECTED, review_reason="缺少摘要"
+    )
+    member = visit(cast.uni_member)
+    page = member.open("/my/listings/")
+    assert page.locator("#my-patents tbody tr").count() == 50
+    member.check("my-listings-paged")
+    page.get_by_role("navigation", name="专利分页").get_by_role("link", name="下一页").click()
+    page.wait_for_url("**patents_page=2*")
+    assert page.locator("#my-patents tbody tr").count() == 6
+    page.select_option("#status-filter", "rejected")
+    page.get_by_role("button", name="显示").click()
+    page.wait_for_url("**status=rejected*")
+    rows = page.locator("#my-patents tbody tr")
+    assert rows.count() == 1 and "缺少摘要" in rows.inner_text()

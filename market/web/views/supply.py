@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,6 +36,8 @@ KINDS: dict[str, tuple[str, Callable[..., QuerySet]]] = {
 }
 #: what the status of a listing lets its owner do on these pages
 WITHDRAWABLE = frozenset({ListingStatus.PENDING, ListingStatus.PUBLISHED})
+#: rows of each list on the organization's listings page
+LISTINGS_PAGE_SIZE = 50
 
 
 def _supplier(request: HttpRequest) -> User:
@@ -73,9 +76,19 @@ def _actions(listing: Patent | Achievement) -> dict[str, bool]:
 
 @login_required
 def my_listings(request: HttpRequest) -> HttpResponse:
+    """The organization's patents and achievements, newest change first, a page of each at a time and
+    optionally of one status (a university lists thousands: the office works on the rejected or pending
+    ones), with the offers, proposals and NDA signers of the organization."""
     user = _supplier(request)
+    status = request.GET.get("status", "")
     patents = _own(catalog.patent_list(user=user), user).order_by("-updated_at", "-id")
     achievements = _own(catalog.achievement_list(user=user), user).order_by("-updated_at", "-id")
+    if status in ListingStatus.values:
+        patents, achievements = patents.filter(status=status), achievements.filter(status=status)
+    patent_page = Paginator(patents, LISTINGS_PAGE_SIZE).get_page(request.GET.get("patents_page"))
+    achievement_page = Paginator(achievements, LISTINGS_PAGE_SIZE).get_page(
+        request.GET.get("achievements_page")
+    )
     offers = (
         trading.offer_list(user=user)
         .filter(owner_id=user.organization_id)
@@ -87,13 +100,26 @@ def my_listings(request: HttpRequest) -> HttpResponse:
         request,
         "web/supply/my_listings.html",
         {
-            "patents": [(patent, _actions(patent)) for patent in patents],
-            "achievements": [(achievement, _actions(achievement)) for achievement in achievements],
-            "offers": offers,
-            "proposals": proposals,
+            "status": status,
+            "statuses": ListingStatus.choices,
+            "patent_page": patent_page,
+            "achievement_page": achievement_page,
+            "patents_query": _query_without(request, "patents_page"),
+            "achievements_query": _query_without(request, "achievements_page"),
+            "patents": [(patent, _actions(patent)) for patent in patent_page],
+            "achievements": [(achievement, _actions(achievement)) for achievement in achievement_page],
+            "offers": offers[:LISTINGS_PAGE_SIZE],
+            "proposals": proposals[:LISTINGS_PAGE_SIZE],
             "nda_acceptances": catalog.nda_acceptance_list(user=user)[:50],
         },
     )
+
+
+def _query_without(request: HttpRequest, param: str) -> str:
+    """The page's query string without one list's page number (for that list's pager links)."""
+    query = request.GET.copy()
+    query.pop(param, None)
+    return query.urlencode()
 
 
 def _patent_changes(form: PatentForm) -> dict[str, Any]:
