@@ -9,8 +9,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +33,7 @@ from market.trading.models import (
 from market.trading.services import deals
 from market.web.access import login_required, signed_in_user
 from market.web.forms import ApiInputForm, form_attempt, refusal_status
+from market.web.paging import page_of, query_without
 
 #: deals per page of the list and of the registration queue
 PAGE_SIZE = 20
@@ -273,17 +272,6 @@ ACTIONS: dict[str, Action] = {
 # ---- pages -------------------------------------------------------------------------------------------------
 
 
-def _page_of(request: HttpRequest, queryset: QuerySet[Deal]) -> Any:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _other_query(request: HttpRequest) -> str:
-    """The list's query string without its page number (for the pager's links)."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 @login_required
 @require_GET
 def deal_list(request: HttpRequest) -> HttpResponse:
@@ -294,9 +282,9 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         request,
         "web/deals/list.html",
         {
-            "page": _page_of(request, chosen.qs),
+            "page": page_of(request, chosen.qs, size=PAGE_SIZE),
             "filter_form": chosen.form,
-            "other_query": _other_query(request),
+            "other_query": query_without(request),
             "decides_registrations": is_reviewer(user) or is_registrar(user),
             "stages": DealStage.choices,
             "stage": request.GET.get("stage", ""),
@@ -316,7 +304,7 @@ def registration_queue(request: HttpRequest) -> HttpResponse:
         request.GET,
         queryset=selectors.registration_queue(user=user).order_by("registration_submitted_at", "id"),
     )
-    page = _page_of(request, chosen.qs)
+    page = page_of(request, chosen.qs, size=PAGE_SIZE)
     rows = [
         {
             "deal": deal,
@@ -337,7 +325,7 @@ def registration_queue(request: HttpRequest) -> HttpResponse:
                 for value, label in RegistrationStatus.choices
                 if value != RegistrationStatus.NOT_SUBMITTED
             ],
-            "other_query": _other_query(request),
+            "other_query": query_without(request),
         },
     )
 

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from market.accounts.selectors import organization_list
 from market.web.access import login_required, signed_in_user, viewer
 from market.web.forms import form_attempt
 from market.web.links import page_link
+from market.web.paging import page_of
 from market.web.templatetags.web import facet_label, facet_value
 from services.notify import selectors
 from services.notify.links import listing_link, search_link
@@ -63,7 +63,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     unread_only = _unread_filter(request)
     notifications = selectors.inbox_of(user, unread_only=unread_only).order_by("-created_at", "-id")
-    page = Paginator(notifications, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, notifications, size=INBOX_PAGE_SIZE)
     return render(
         request,
         "web/inbox/inbox.html",

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +26,7 @@ from market.trading import selectors as trading
 from market.trading.services.auctions import auction_open
 from market.web.access import login_required, signed_in_user
 from market.web.forms import form_attempt
+from market.web.paging import page_of, query_without
 from market.web.supply_forms import AchievementForm, AuctionForm, PatentForm
 
 #: URL segment -> the listing kind's name in the trading services and its catalog selector
@@ -85,10 +85,8 @@ def my_listings(request: HttpRequest) -> HttpResponse:
     achievements = _own(catalog.achievement_list(user=user), user).order_by("-updated_at", "-id")
     if status in ListingStatus.values:
         patents, achievements = patents.filter(status=status), achievements.filter(status=status)
-    patent_page = Paginator(patents, LISTINGS_PAGE_SIZE).get_page(request.GET.get("patents_page"))
-    achievement_page = Paginator(achievements, LISTINGS_PAGE_SIZE).get_page(
-        request.GET.get("achievements_page")
-    )
+    patent_page = page_of(request, patents, size=LISTINGS_PAGE_SIZE, param="patents_page")
+    achievement_page = page_of(request, achievements, size=LISTINGS_PAGE_SIZE, param="achievements_page")
     offers = (
         trading.offer_list(user=user)
         .filter(owner_id=user.organization_id)
@@ -104,8 +102,8 @@ def my_listings(request: HttpRequest) -> HttpResponse:
             "statuses": ListingStatus.choices,
             "patent_page": patent_page,
             "achievement_page": achievement_page,
-            "patents_query": _query_without(request, "patents_page"),
-            "achievements_query": _query_without(request, "achievements_page"),
+            "patents_query": query_without(request, "patents_page"),
+            "achievements_query": query_without(request, "achievements_page"),
             "patents": [(patent, _actions(patent)) for patent in patent_page],
             "achievements": [(achievement, _actions(achievement)) for achievement in achievement_page],
             "offers": offers[:LISTINGS_PAGE_SIZE],
@@ -113,13 +111,6 @@ def my_listings(request: HttpRequest) -> HttpResponse:
             "nda_acceptances": catalog.nda_acceptance_list(user=user)[:50],
         },
     )
-
-
-def _query_without(request: HttpRequest, param: str) -> str:
-    """The page's query string without one list's page number (for that list's pager links)."""
-    query = request.GET.copy()
-    query.pop(param, None)
-    return query.urlencode()
 
 
 def _patent_changes(form: PatentForm) -> dict[str, Any]:
